@@ -1,0 +1,25 @@
+"""Writing the access log. Every read of a person's record goes through :func:`log_access`."""
+
+from .models import AccessLog
+
+
+def client_ip(request):
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_access(request, person, section, *, channel=AccessLog.Channel.PAGE, reason=""):
+    """Record that ``request.user`` read ``section`` of ``person`` (without the data)."""
+    membership = getattr(request, "membership", None)
+    return AccessLog.objects.create(
+        user=request.user,
+        structure_id=membership.structure_id if membership else None,
+        person=person,
+        section=section,
+        channel=channel,
+        reason=reason[:200],
+        path=request.get_full_path()[:300],
+        ip_address=client_ip(request),
+    )
