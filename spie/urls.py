@@ -9,6 +9,7 @@ urlpatterns = [
     path("compte/", include("spie.network.auth_urls")),
     path("reseau/", include("spie.network.urls")),
     path("api/", include("spie.api.urls")),
+    path("referentiels/", include("spie.referentials.urls")),
     path("admin/", admin.site.urls),
     path("", include("spie.people.urls")),
 ]
