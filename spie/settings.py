@@ -115,6 +115,7 @@ WSGI_APPLICATION = "spie.wsgi.application"
 
 # Database: SQLite (WAL) under var/ by default, PostgreSQL through DATABASE_URL.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'spie.sqlite3'}",

@@ -53,6 +53,18 @@ class Access:
     def can_see(self, section):
         return section in self.sections
 
+    @property
+    def can_open_record(self):
+        return RECORD in self.sections
+
+    @property
+    def can_see_health(self):
+        return HEALTH in self.sections
+
+    @property
+    def can_see_access_log(self):
+        return ACCESS_LOG in self.sections
+
 
 def _sharing_opposed(person, consents=None):
     consents = consents if consents is not None else person.consents.filter(scope=Consent.Scope.SHARING)

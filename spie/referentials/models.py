@@ -1,4 +1,4 @@
-"""Public referentials, loaded from files kept in the repository (see ``data/README.md``)."""
+"""Public referentials, loaded from files kept in the repository (see ``data/SOURCES.md`` and ``loaders.py``)."""
 
 from django.db import models
 
@@ -108,6 +108,9 @@ class RomeMobility(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "target"], name="rome_mobility_unique")]
         verbose_name = "mobilité ROME"
 
+    def __str__(self):
+        return f"{self.source_id} → {self.target_id}"
+
 
 class NafCode(models.Model):
     code = models.CharField(max_length=6, primary_key=True)
@@ -182,3 +185,23 @@ class DataInclusionTerm(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class ReferentialVersion(models.Model):
+    """Checksum of the files a referential was last loaded from (see ``loaders.py``).
+
+    Lets ``load_referentials`` skip a referential whose files and loader have not changed.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    checksum = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField("lignes", default=0)
+    loaded_at = models.DateTimeField("chargé le")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "version de référentiel"
+        verbose_name_plural = "versions des référentiels"
+
+    def __str__(self):
+        return f"{self.name} ({self.loaded_at:%d/%m/%Y %H:%M})"

@@ -1,0 +1,314 @@
+"""Pages about persons: caseload, search, creation, record and its sections, follow-up group."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from spie.core.audit import log_access
+from spie.core.models import AccessLog
+from spie.core.policies import view_policy
+
+from . import policies, selectors, services
+from .forms import (
+    AddMemberForm,
+    ChangeReferentForm,
+    ConsentForm,
+    DecisionForm,
+    HealthForm,
+    JoinRequestForm,
+    PersonForm,
+)
+from .models import FollowUpMembership, HealthInfo, JoinRequest, TimelineEvent
+
+PAGE_SIZE = 25
+
+
+def _load(request, pk):
+    """The person and the current user's access; 404 when nothing may be known of them."""
+    person = selectors.person_for_record(pk)
+    if person is None:
+        raise Http404
+    access = policies.access_for(
+        request.user, request.membership, person, followups=person.active_followups, consents=person.all_consents
+    )
+    if access.relation == policies.NONE:
+        raise Http404
+    return person, access
+
+
+def _require(access, section):
+    if not access.can_see(section):
+        raise PermissionDenied("Vous n'avez pas accès à cette section du dossier.")
+
+
+@view_policy("people.caseload")
+def home(request):
+    """"Mes personnes accompagnées": the caseload with filters, counts and pagination."""
+    membership = request.membership
+    kind = request.GET.get("role", "")
+    public = request.GET.get("public", "")
+    query = request.GET.get("q", "").strip()
+    qs = selectors.caseload(request.user, membership, kind=kind or None, public=public or None, query=query)
+    qs = qs.select_related("commune").order_by("last_name_key", "first_name_key", "id")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Role in the group of the persons shown, fetched once for the page.
+    roles = dict(
+        FollowUpMembership.objects.filter(
+            user=request.user, end_date__isnull=True, person__in=[p.pk for p in page.object_list]
+        ).values_list("person_id", "kind")
+    )
+    for person in page.object_list:
+        person.my_role = roles.get(person.pk)
+    pending = JoinRequest.objects.filter(
+        status=JoinRequest.Status.PENDING,
+        person__followups__user=request.user,
+        person__followups__kind=FollowUpMembership.Kind.REFERENT,
+        person__followups__end_date__isnull=True,
+    ).count()
+    return render(
+        request,
+        "people/home.html",
+        {
+            "page": page,
+            "counts": selectors.caseload_counts(request.user, membership),
+            "public_filters": [(key, label) for key, (label, _c) in selectors.PUBLIC_FILTERS.items()],
+            "filters": {"role": kind, "public": public, "q": query},
+            "pending_requests": pending,
+            "can_create": policies.can_create_person(membership),
+        },
+    )
+
+
+@view_policy("people.search")
+def search(request):
+    if not policies.can_search_persons(request.membership):
+        raise PermissionDenied("Les coordinateurs consultent des données agrégées, pas des dossiers.")
+    query = request.GET.get("q", "").strip()
+    results = selectors.search_persons(request.user, request.membership, query) if query else []
+    template = "people/_search_results.html" if request.htmx else "people/search.html"
+    return render(request, template, {"query": query, "results": results,
+                                      "can_create": policies.can_create_person(request.membership)})
+
+
+@view_policy("people.create")
+def create(request):
+    if not policies.can_create_person(request.membership):
+        raise PermissionDenied("Votre rôle ne permet pas de créer une personne.")
+    form = PersonForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.create_person(
+                membership=request.membership, data=form.person_data(), force=bool(request.POST.get("confirm"))
+            )
+        except services.DuplicatePerson as exc:
+            duplicates = selectors.search_results_for(request.user, request.membership, exc.matches)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Le dossier de {person.full_name} est créé. Vous en êtes le référent unique.")
+            return redirect("people:record", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "duplicates": duplicates, "creating": True})
+
+
+@view_policy("people.record")
+def record(request, pk):
+    person, access = _load(request, pk)
+    if not access.can_see(policies.RECORD):
+        log_access(request, person, AccessLog.Section.CARD)
+        referent = next((f for f in person.active_followups if f.kind == FollowUpMembership.Kind.REFERENT), None)
+        pending = JoinRequest.objects.filter(
+            person=person, requester=request.user, status=JoinRequest.Status.PENDING
+        ).exists()
+        return render(
+            request,
+            "people/card.html",
+            {"person": person, "access": access, "referent": referent, "pending": pending,
+             "form": JoinRequestForm()},
+            status=200,
+        )
+    log_access(request, person, AccessLog.Section.RECORD)
+    followups = sorted(person.active_followups, key=lambda f: (f.kind != FollowUpMembership.Kind.REFERENT, f.id))
+    context = {
+        "person": person,
+        "access": access,
+        "followups": followups,
+        "consents": person.all_consents,
+        "timeline": selectors.recent_timeline(person) if access.can_see(policies.TIMELINE) else [],
+        "access_log": selectors.recent_access_log(person) if access.can_see(policies.ACCESS_LOG) else [],
+        "join_requests": selectors.pending_join_requests(person) if access.can_manage_group else [],
+        "has_health": access.can_see(policies.HEALTH),
+    }
+    return render(request, "people/record.html", context)
+
+
+@view_policy("people.edit")
+def edit(request, pk):
+    person, access = _load(request, pk)
+    if not access.can_edit:
+        raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_person(person=person, membership=request.membership, data=form.person_data(),
+                                   access=access)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Dossier mis à jour.")
+            return redirect("people:record", pk=person.pk)
+    else:
+        log_access(request, person, AccessLog.Section.RECORD, reason="modification")
+    return render(request, "people/person_form.html", {"form": form, "person": person, "creating": False})
+
+
+@view_policy("people.health")
+def health(request, pk):
+    person, access = _load(request, pk)
+    _require(access, policies.HEALTH)
+    info = HealthInfo.objects.filter(person=person).first() or HealthInfo(person=person)
+    form = HealthForm(request.POST or None, instance=info)
+    if request.method == "POST" and form.is_valid():
+        services.save_health(person=person, membership=request.membership, access=access, data=form.cleaned_data)
+        messages.success(request, "Section santé enregistrée.")
+        return redirect("people:health", pk=person.pk)
+    log_access(request, person, AccessLog.Section.HEALTH)
+    return render(request, "people/health.html", {"person": person, "form": form, "info": info})
+
+
+@view_policy("people.access_log")
+def access_log(request, pk):
+    person, access = _load(request, pk)
+    _require(access, policies.ACCESS_LOG)
+    log_access(request, person, AccessLog.Section.ACCESS_LOG)
+    qs = AccessLog.objects.filter(person=person).select_related("user", "structure")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "people/access_log.html", {"person": person, "page": page})
+
+
+@view_policy("people.timeline")
+def timeline(request, pk):
+    person, access = _load(request, pk)
+    _require(access, policies.TIMELINE)
+    log_access(request, person, AccessLog.Section.TIMELINE)
+    qs = TimelineEvent.objects.filter(person=person).select_related("actor", "structure")
+    kind = request.GET.get("type", "")
+    if kind:
+        qs = qs.filter(kind=kind)
+    kinds = TimelineEvent.objects.filter(person=person).values_list("kind", flat=True).distinct().order_by("kind")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "people/timeline.html", {"person": person, "page": page, "kinds": kinds, "kind": kind})
+
+
+@require_POST
+@view_policy("people.join_request")
+def join(request, pk):
+    person, access = _load(request, pk)
+    form = JoinRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Expliquez pourquoi vous devez accompagner cette personne.")
+        return redirect("people:record", pk=pk)
+    try:
+        services.request_to_join(person=person, membership=request.membership,
+                                 reason=form.cleaned_data["reason"], access=access)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Votre demande a été envoyée au référent unique.")
+    return redirect("people:record", pk=pk)
+
+
+@require_POST
+@view_policy("people.manage_group")
+def join_decide(request, pk, join_id):
+    person, access = _load(request, pk)
+    join_request = get_object_or_404(JoinRequest, pk=join_id, person=person)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choisissez d'accepter ou de refuser.")
+        return redirect("people:record", pk=pk)
+    try:
+        services.decide_join(join=join_request, by=request.user, accept=form.cleaned_data["decision"] == "accept",
+                             reason=form.cleaned_data["reason"], access=access)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Décision enregistrée.")
+    return redirect("people:record", pk=pk)
+
+
+@view_policy("people.manage_group")
+def group(request, pk):
+    """Manage the follow-up group: add a member, change the référent, grant health, remove."""
+    person, access = _load(request, pk)
+    if not access.can_manage_group:
+        raise PermissionDenied("Seuls le référent unique et l'administrateur de la structure gèrent le groupe.")
+    add_form = AddMemberForm(territory=person.territory)
+    referent_form = ChangeReferentForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                add_form = AddMemberForm(request.POST, territory=person.territory)
+                if add_form.is_valid():
+                    m = add_form.membership
+                    services.add_member(person=person, user=m.user, structure=m.structure, by=request.user,
+                                        reason=add_form.cleaned_data["reason"])
+                    messages.success(request, f"{m.user} a rejoint le groupe de suivi.")
+                    return redirect("people:group", pk=pk)
+            elif action == "referent":
+                referent_form = ChangeReferentForm(request.POST)
+                if referent_form.is_valid():
+                    followup = _active_followup(person, referent_form.cleaned_data["followup"])
+                    services.change_referent(person=person, new_followup=followup, by=request.user,
+                                             reason=referent_form.cleaned_data["reason"])
+                    messages.success(request, f"{followup.user} est désormais référent unique.")
+                    return redirect("people:group", pk=pk)
+            elif action in {"grant_health", "revoke_health"}:
+                followup = _active_followup(person, request.POST.get("followup"))
+                services.set_health_grant(followup=followup, granted=action == "grant_health", by=request.user)
+                messages.success(request, "Accès à la section santé mis à jour.")
+                return redirect("people:group", pk=pk)
+            elif action == "remove":
+                followup = _active_followup(person, request.POST.get("followup"))
+                services.end_membership(followup=followup, by=request.user,
+                                        reason=request.POST.get("reason", "") or "Retiré par le référent")
+                messages.success(request, f"{followup.user} ne fait plus partie du groupe de suivi.")
+                return redirect("people:group", pk=pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    log_access(request, person, AccessLog.Section.RECORD, reason="groupe de suivi")
+    followups = sorted(person.active_followups, key=lambda f: (f.kind != FollowUpMembership.Kind.REFERENT, f.id))
+    return render(request, "people/group.html", {
+        "person": person, "followups": followups, "history": selectors.followup_history(person),
+        "add_form": add_form, "referent_form": referent_form,
+    })
+
+
+def _active_followup(person, followup_id):
+    try:
+        followup_id = int(followup_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    followup = next((f for f in person.active_followups if f.pk == followup_id), None)
+    if followup is None:
+        raise Http404
+    return followup
+
+
+@view_policy("people.consents")
+def consents(request, pk):
+    person, access = _load(request, pk)
+    if not access.can_edit:
+        raise PermissionDenied("Vous ne pouvez pas modifier les consentements de cette personne.")
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.record_consent(person=person, by=request.user, on=form.cleaned_data["given_on"],
+                                **{k: form.cleaned_data[k] for k in ("scope", "status", "channel")})
+        messages.success(request, "Consentement enregistré.")
+        return redirect(reverse("people:record", args=[pk]) + "#consentements")
+    return render(request, "people/consents.html", {"person": person, "form": form})
