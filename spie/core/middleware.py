@@ -2,7 +2,7 @@ class SecurityHeadersMiddleware:
     """A strict Content-Security-Policy: every asset is served locally, no inline script."""
 
     CSP = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
         "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
         "frame-ancestors 'none'"
     )

@@ -9,6 +9,7 @@ second factor themselves, since ``/compte/`` is exempt from that middleware.
 
 from base64 import b32encode
 from functools import wraps
+from math import ceil
 from urllib.parse import urlencode
 
 import segno
@@ -21,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -205,6 +207,18 @@ def two_factor(request):
     return _enrol(request, next_url)
 
 
+def _throttle_wait_seconds(devices):
+    """Seconds to wait when every device refuses to verify for now (django_otp throttling), else 0."""
+    waits = []
+    for device in devices:
+        allowed, data = device.verify_is_allowed()
+        if allowed:
+            return 0
+        locked_until = (data or {}).get("locked_until")
+        waits.append((locked_until - timezone.now()).total_seconds() if locked_until else 1)
+    return max(1, ceil(min(waits))) if waits else 0
+
+
 def _verify(request, next_url):
     user = request.user
     method = "recovery" if request.POST.get("method") == "recovery" else "totp"
@@ -212,38 +226,19 @@ def _verify(request, next_url):
     if bound is not None and bound.is_valid():
         code = bound.cleaned_data["code"]
         model = TOTPDevice if bound.is_totp else StaticDevice
-        device = None
-        for candidate in model.objects.devices_for_user(user, confirmed=True).order_by("id"):
-            device = verify_token(user, candidate.persistent_id, code)
-            if device is not None:
-                break
-        if device is not None:
-            mark_verified(request, device)
-            if isinstance(device, StaticDevice):
-                left = remaining_recovery_codes(user)
-                messages.warning(
-                    request,
-                    f"Vous vous êtes connecté avec un code de secours ; il n'est plus valable. "
-                    f"Il vous en reste {left}. Vous pouvez en générer de nouveaux depuis « Mon compte ».",
-                )
-            return redirect(next_url)
-
-        failures = request.session.get(OTP_FAILURES_SESSION_KEY, 0) + 1
-        if failures >= MAX_OTP_FAILURES:
-            auth_logout(request)
-            messages.error(
-                request,
-                "Trop de codes incorrects : par sécurité, vous avez été déconnecté. "
-                "Reconnectez-vous avec votre mot de passe, puis saisissez le code actuellement affiché "
-                "par votre application (vérifiez que l'heure de votre téléphone est juste).",
+        devices = list(model.objects.devices_for_user(user, confirmed=True).order_by("id"))
+        wait = _throttle_wait_seconds(devices)
+        if wait:
+            # Not checked, hence not counted: the device's own throttling slows guessing down.
+            bound.add_error(
+                "code",
+                f"Trop d'essais rapprochés : patientez {wait} seconde{'s' if wait > 1 else ''}, "
+                "puis saisissez le code actuellement affiché.",
             )
-            return redirect("accounts:login")
-        request.session[OTP_FAILURES_SESSION_KEY] = failures
-        left = MAX_OTP_FAILURES - failures
-        bound.add_error(
-            "code",
-            f"Code incorrect ou expiré. Il vous reste {left} essai{'s' if left > 1 else ''} avant d'être déconnecté.",
-        )
+        else:
+            response = _check_code(request, user, devices, code, bound, next_url)
+            if response is not None:
+                return response
 
     totp_form = bound if bound is not None and method == "totp" else OTPCodeForm(method="totp")
     recovery_form = bound if bound is not None and method == "recovery" else OTPCodeForm(method="recovery")
@@ -258,6 +253,43 @@ def _verify(request, next_url):
             "next": next_url,
         },
     )
+
+
+def _check_code(request, user, devices, code, bound, next_url):
+    """Verify ``code``; return the response to send, or None after adding an error to ``bound``."""
+    device = None
+    for candidate in devices:
+        device = verify_token(user, candidate.persistent_id, code)
+        if device is not None:
+            break
+    if device is not None:
+        mark_verified(request, device)
+        if isinstance(device, StaticDevice):
+            left = remaining_recovery_codes(user)
+            messages.warning(
+                request,
+                f"Vous vous êtes connecté avec un code de secours ; il n'est plus valable. "
+                f"Il vous en reste {left}. Vous pouvez en générer de nouveaux depuis « Mon compte ».",
+            )
+        return redirect(next_url)
+
+    failures = request.session.get(OTP_FAILURES_SESSION_KEY, 0) + 1
+    if failures >= MAX_OTP_FAILURES:
+        auth_logout(request)
+        messages.error(
+            request,
+            "Trop de codes incorrects : par sécurité, vous avez été déconnecté. "
+            "Reconnectez-vous avec votre mot de passe, puis saisissez le code actuellement affiché "
+            "par votre application (vérifiez que l'heure de votre téléphone est juste).",
+        )
+        return redirect("accounts:login")
+    request.session[OTP_FAILURES_SESSION_KEY] = failures
+    left = MAX_OTP_FAILURES - failures
+    bound.add_error(
+        "code",
+        f"Code incorrect ou expiré. Il vous reste {left} essai{'s' if left > 1 else ''} avant d'être déconnecté.",
+    )
+    return None
 
 
 def _enrol(request, next_url):

@@ -43,10 +43,15 @@ def active_referent_prefetch():
 
 
 def caseload(user, membership, *, kind=None, public=None, commune=None, query=None):
-    """Persons in whose follow-up group ``user`` is active, in the active territory."""
-    qs = Person.objects.filter(**policies.visible_persons_filter(user, membership))
+    """Persons in whose follow-up group ``user`` is active, in the active territory.
+
+    The membership conditions go in one ``filter()`` call so they apply to the same
+    follow-up row (one active row per user and person, enforced by the database).
+    """
+    conditions = policies.visible_persons_filter(user, membership)
     if kind in {FollowUpMembership.Kind.REFERENT, FollowUpMembership.Kind.MEMBER}:
-        qs = qs.filter(followups__kind=kind)
+        conditions["followups__kind"] = kind
+    qs = Person.objects.filter(**conditions)
     if public in PUBLIC_FILTERS:
         qs = qs.filter(PUBLIC_FILTERS[public][1]())
     if commune:
@@ -60,11 +65,11 @@ def caseload_counts(user, membership):
     """Counts for the home page, in one aggregate query."""
     base = Person.objects.filter(**policies.visible_persons_filter(user, membership))
     aggregates = {
-        "total": Count("id", distinct=True),
-        "referent": Count("id", filter=Q(followups__kind=FollowUpMembership.Kind.REFERENT), distinct=True),
+        "total": Count("id"),
+        "referent": Count("id", filter=Q(followups__kind=FollowUpMembership.Kind.REFERENT)),
     }
     for key, (_label, condition) in PUBLIC_FILTERS.items():
-        aggregates[key] = Count("id", filter=condition(), distinct=True)
+        aggregates[key] = Count("id", filter=condition())
     return base.aggregate(**aggregates)
 
 

@@ -2,6 +2,7 @@
 password reset, API tokens and the API's session authentication."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -9,6 +10,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.core import mail
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.oath import totp
@@ -251,7 +253,8 @@ def test_verify_with_recovery_code_once_only():
     assert DEVICE_ID_SESSION_KEY not in other.session
 
 
-def test_five_wrong_codes_log_the_user_out():
+def test_five_wrong_codes_log_the_user_out(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # test the session counter alone
     user = make_professional()
     device = confirmed_device(user)
     client = login_client(user, verified=False)
@@ -268,6 +271,28 @@ def test_five_wrong_codes_log_the_user_out():
     assert SESSION_KEY not in client.session
     page = client.get(response["Location"])
     assert "Trop de codes incorrects" in page.content.decode()
+
+
+def test_quick_retries_are_throttled_without_counting():
+    user = make_professional()
+    device = confirmed_device(user)
+    client = login_client(user, verified=False)
+    right = code_for(device)
+    wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
+    client.post(reverse("accounts:two_factor"), {"code": wrong})
+    assert client.session["spie_otp_failures"] == 1
+
+    # Right away, even the right code is not checked (django_otp throttling: 1 s, 2 s, 4 s…).
+    response = client.post(reverse("accounts:two_factor"), {"code": right})
+    assert response.status_code == 200
+    assert "patientez 1 seconde" in response.content.decode()
+    assert client.session["spie_otp_failures"] == 1
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - timedelta(seconds=5))
+    response = client.post(reverse("accounts:two_factor"), {"code": right})
+    assert response.status_code == 302
+    assert "spie_otp_failures" not in client.session
 
 
 def test_pages_redirect_to_second_factor_until_verified():

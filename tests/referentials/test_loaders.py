@@ -235,3 +235,16 @@ def test_clean_label_and_number_format():
     assert loaders.clean_label("  Prêt  à suivre\tune formation ") == "Prêt à suivre une formation"
     assert loaders.fmt(34969) == "34 969"
     assert loaders.fmt(1584) == "1 584"
+
+
+@pytest.mark.django_db
+def test_a_broken_file_rolls_back_the_whole_referential(data_dir):
+    loaders.load(referential("naf"), data_dir=data_dir)
+    path = data_dir / "naf.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = lines[1].replace("Culture de céréales", "Céréales", 1)
+    path.write_text("".join([lines[0], changed, *lines[2:], lines[-1]]), encoding="utf-8")  # last row twice
+    with pytest.raises(ValueError, match="doublon"):
+        loaders.load(referential("naf"), data_dir=data_dir)
+    assert NafCode.objects.get(code="01.11Z").label.startswith("Culture de céréales")
+    assert loaders.load(referential("naf")).up_to_date

@@ -48,7 +48,11 @@ class Command(BaseCommand):
 
         reports = []
         for referential in selected:
-            report = loaders.load(referential, force=force)
+            try:
+                report = loaders.load(referential, force=force)
+            except (OSError, KeyError, ValueError) as error:
+                # Everything of this referential was rolled back; earlier ones stay loaded.
+                raise CommandError(f"{referential.label} : chargement impossible ({error!r}).") from error
             reports.append(report)
             progress(report)
 
