@@ -3,6 +3,7 @@
 from django.db.models import Count, F, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
+from django.utils import timezone
 
 from spie.core.text import fold_words
 
@@ -10,8 +11,11 @@ from .models import Membership, Structure
 
 
 def directory(territory, *, query="", kind="", role="", theme="", public="", epci=""):
+    today = timezone.localdate()
     qs = Membership.objects.filter(
-        is_active=True, user__is_active=True, structure__territory=territory, structure__is_active=True
+        Q(end_date__isnull=True) | Q(end_date__gte=today),
+        is_active=True, start_date__lte=today,
+        user__is_active=True, structure__territory=territory, structure__is_active=True,
     ).select_related("user", "structure", "structure__commune")
     if query:
         for word in fold_words(query).split():

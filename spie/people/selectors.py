@@ -73,6 +73,35 @@ def caseload_counts(user, membership):
     return base.aggregate(**aggregates)
 
 
+def territory_overview(territory):
+    """Aggregates for coordinators: counts only, never a list of persons."""
+    from spie.network.models import Membership, Structure
+
+    aggregates = {"total": Count("id")}
+    for key, (_label, condition) in PUBLIC_FILTERS.items():
+        aggregates[key] = Count("id", filter=condition())
+    persons = Person.objects.filter(territory=territory).aggregate(**aggregates)
+    by_kind = list(
+        FollowUpMembership.objects.filter(
+            person__territory=territory, end_date__isnull=True, kind=FollowUpMembership.Kind.REFERENT
+        )
+        .values("structure__kind")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    kind_labels = dict(Structure.Kind.choices)
+    for row in by_kind:
+        row["label"] = kind_labels.get(row["structure__kind"], row["structure__kind"])
+        row["share"] = round(100 * row["n"] / persons["total"], 1) if persons["total"] else 0
+    return {
+        "persons": persons,
+        "by_kind": by_kind,
+        "structures": Structure.objects.filter(territory=territory, is_active=True).count(),
+        "professionals": Membership.objects.filter(structure__territory=territory, is_active=True)
+        .values("user").distinct().count(),
+    }
+
+
 def name_query(query):
     """Q matching every word of ``query`` as a prefix of the last or first name (folded)."""
     condition = Q()

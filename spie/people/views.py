@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from spie.core.audit import log_access
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
+from spie.network.models import Membership
 
 from . import policies, selectors, services
 from .forms import (
@@ -49,6 +50,10 @@ def _require(access, section):
 def home(request):
     """"Mes personnes accompagnées": the caseload with filters, counts and pagination."""
     membership = request.membership
+    if membership.role == Membership.Role.COORDINATOR:
+        overview = selectors.territory_overview(membership.structure.territory)
+        return render(request, "people/overview.html", {"overview": overview,
+                      "public_filters": selectors.PUBLIC_FILTERS})
     kind = request.GET.get("role", "")
     public = request.GET.get("public", "")
     query = request.GET.get("q", "").strip()
