@@ -26,6 +26,7 @@ def _resolve_membership(request):
     if user is None or not user.is_authenticated:
         return None, NO_MEMBERSHIP
     memberships = list(user.active_memberships())
+    user._spie_structure_ids = frozenset(m.structure_id for m in memberships)
     wanted = (request.headers.get(STRUCTURE_HEADER) or "").strip()
     if wanted:
         if not wanted.isdigit():

@@ -23,6 +23,8 @@ class ActiveMembershipMiddleware:
         if request.user.is_authenticated:
             memberships = list(request.user.active_memberships())
             request.memberships = memberships
+            # Reused by people.policies.current_structure_ids without another query.
+            request.user._spie_structure_ids = frozenset(m.structure_id for m in memberships)
             wanted = request.session.get(self.SESSION_KEY)
             request.membership = next(
                 (m for m in memberships if m.id == wanted), memberships[0] if memberships else None

@@ -190,6 +190,8 @@ class Membership(models.Model):
     invited_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Folded job title for accent-insensitive directory search (set in save()).
+    search_key = models.CharField(max_length=150, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -206,6 +208,10 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} — {self.structure}"
+
+    def save(self, *args, **kwargs):
+        self.search_key = fold_words(self.job_title)
+        super().save(*args, **kwargs)
 
     @property
     def territory(self):

@@ -1,6 +1,6 @@
 """Who may do what in the network (plain functions, deny by default)."""
 
-from .models import Membership
+from .models import Membership, Structure
 
 
 def can_see_directory(membership):
@@ -15,3 +15,19 @@ def can_manage_members(membership, structure):
         and membership.role == Membership.Role.ADMIN
         and membership.structure_id == structure.id
     )
+
+
+# Territory-wide roles belong to the institutions that hold them.
+ROLE_STRUCTURE_KINDS = {
+    Membership.Role.ORIENTATION: {Structure.Kind.DEPARTEMENT},
+    Membership.Role.COORDINATOR: {Structure.Kind.DEPARTEMENT, Structure.Kind.STATE},
+}
+
+
+def grantable_roles(structure):
+    """Roles a structure admin may grant in ``structure``: chargé d'orientation only at the
+    Département, SPIE coordinator only at the Département or a State service."""
+    return [
+        role for role in Membership.Role
+        if role not in ROLE_STRUCTURE_KINDS or structure.kind in ROLE_STRUCTURE_KINDS[role]
+    ]

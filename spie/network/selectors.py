@@ -21,7 +21,7 @@ def directory(territory, *, query="", kind="", role="", theme="", public="", epc
         for word in fold_words(query).split():
             qs = qs.filter(
                 Q(user__search_key__contains=word) | Q(structure__search_key__contains=word)
-                | Q(job_title__icontains=word)
+                | Q(search_key__contains=word)
             )
     if kind:
         qs = qs.filter(structure__kind=kind)

@@ -18,6 +18,8 @@ def invite_member(*, by_membership, structure, email, first_name, last_name, rol
     """Create (or reuse) the account and an active membership; e-mail a link to set a password."""
     if not policies.can_manage_members(by_membership, structure):
         raise PermissionDenied("Seul l'administrateur de la structure invite des membres.")
+    if role not in policies.grantable_roles(structure):
+        raise ValidationError("Ce rôle ne peut pas être attribué dans ce type de structure.")
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     created = user is None

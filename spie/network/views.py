@@ -69,7 +69,7 @@ def members(request, slug):
     structure = get_object_or_404(Structure, slug=slug)
     if not policies.can_manage_members(request.membership, structure):
         raise PermissionDenied("Seul l'administrateur de la structure gère ses membres.")
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST or None, structure=structure)
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.invite_member(

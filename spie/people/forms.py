@@ -3,6 +3,7 @@ from django import forms
 from spie.network.models import Membership
 
 from .models import Consent, HealthInfo, Person
+from .validators import validate_nir
 
 PERSON_FIELDS = [
     "first_name", "last_name", "birth_name", "birth_date", "sex", "address", "phone", "email",
@@ -53,6 +54,10 @@ class PersonForm(forms.ModelForm):
         label="Années de naissance des enfants", required=False, help_text="Séparées par des virgules, ex. 2016, 2024"
     )
     languages = WordsField(label="Langues parlées", required=False, help_text="Ex. français, arabe, anglais")
+    nir = forms.CharField(
+        label="NIR", required=False, max_length=21,
+        help_text="Facultatif. 15 caractères (espaces acceptés), la clé est vérifiée.",
+    )
 
     class Meta:
         model = Person
@@ -78,6 +83,12 @@ class PersonForm(forms.ModelForm):
         self.order_fields(order)
         for name in ("first_name", "last_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    def clean_nir(self):
+        nir = (self.cleaned_data.get("nir") or "").replace(" ", "").upper()
+        if nir:
+            validate_nir(nir)
+        return nir
 
     def clean(self):
         data = super().clean()

@@ -83,6 +83,10 @@ class Person(models.Model):
         ordering = ["last_name", "first_name"]
         verbose_name = "personne accompagnée"
         verbose_name_plural = "personnes accompagnées"
+        constraints = [
+            # One NIR, one person, per territory (empty NIR allowed for many).
+            models.UniqueConstraint(fields=["territory", "nir"], condition=~Q(nir=""), name="person_unique_nir"),
+        ]
         indexes = [
             models.Index(fields=["territory", "last_name_key", "first_name_key"], name="person_name_key"),
             models.Index(fields=["territory", "first_name_key"], name="person_first_name_key"),

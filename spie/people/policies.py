@@ -66,21 +66,40 @@ class Access:
         return ACCESS_LOG in self.sections
 
 
-def _sharing_opposed(person, consents=None):
+def _sharing_restricted(person, consents=None):
+    """True when the latest sharing consent is an opposition or a withdrawal.
+
+    Without any record the person has been informed and has not opposed: the record is
+    shared within the follow-up group (secret partagé).
+    """
     consents = consents if consents is not None else person.consents.filter(scope=Consent.Scope.SHARING)
     latest = max(
         (c for c in consents if c.scope == Consent.Scope.SHARING),
         key=lambda c: (c.given_on, c.id),
         default=None,
     )
-    return latest is not None and latest.status == Consent.Status.OPPOSED
+    return latest is not None and latest.status in {Consent.Status.OPPOSED, Consent.Status.WITHDRAWN}
+
+
+def current_structure_ids(user):
+    """Structures where ``user`` holds a current membership, cached on the user object.
+
+    A follow-up row taken on behalf of a structure the user has left gives no access.
+    """
+    cached = getattr(user, "_spie_structure_ids", None)
+    if cached is None:
+        cached = frozenset(m.structure_id for m in user.active_memberships())
+        user._spie_structure_ids = cached
+    return cached
 
 
 def access_for(user, membership, person, *, followups=None, consents=None):
     """Compute the :class:`Access` of ``user`` (acting as ``membership``) on ``person``.
 
-    ``followups`` and ``consents`` may be passed already fetched (active follow-up memberships
-    and the person's consents) so pages keep a constant number of queries.
+    Rights are the union of every relation that applies (a structure admin who is also a
+    group member keeps the admin's rights). ``followups`` and ``consents`` may be passed
+    already fetched (active follow-up memberships and the person's consents) so pages keep
+    a constant number of queries.
     """
     if user is None or not user.is_authenticated or membership is None:
         return Access(NONE)
@@ -91,45 +110,50 @@ def access_for(user, membership, person, *, followups=None, consents=None):
         followups = list(
             FollowUpMembership.objects.filter(person=person, end_date__isnull=True).select_related("structure")
         )
-    opposed = _sharing_opposed(person, consents)
+    opposed = _sharing_restricted(person, consents)
     referent_fu = next((f for f in followups if f.kind == FollowUpMembership.Kind.REFERENT), None)
     mine = next((f for f in followups if f.user_id == user.id), None)
+    if mine is not None and mine.structure_id not in current_structure_ids(user):
+        mine = None  # left the structure on whose behalf they followed the person
     group_structures = {f.structure_id for f in followups}
     role = membership.role
 
-    # Opposition: only the référent's structure keeps the record.
+    # Opposition or withdrawal: only the référent's structure keeps the record.
     def blocked_by_opposition(structure_id):
         return opposed and (referent_fu is None or structure_id != referent_fu.structure_id)
 
+    relation, sections = None, {CARD}
+    can_edit = can_manage_group = False
     if mine is not None and mine.kind == FollowUpMembership.Kind.REFERENT:
-        return Access(
-            REFERENT,
-            frozenset({CARD, RECORD, TIMELINE, HEALTH, ACCESS_LOG}),
-            can_edit=True,
-            can_manage_group=True,
-            opposed=opposed,
-        )
-    if mine is not None and not blocked_by_opposition(mine.structure_id):
-        sections = {CARD, RECORD, TIMELINE}
-        if mine.can_see_health:
-            sections.add(HEALTH)
-        return Access(MEMBER, frozenset(sections), can_edit=True, opposed=opposed)
+        relation = REFERENT
+        sections |= {RECORD, TIMELINE, HEALTH, ACCESS_LOG}
+        can_edit = can_manage_group = True
+    elif mine is not None and not blocked_by_opposition(mine.structure_id):
+        relation = MEMBER
+        sections |= {RECORD, TIMELINE} | ({HEALTH} if mine.can_see_health else set())
+        can_edit = True
     if (
         role == Membership.Role.ADMIN
         and membership.structure_id in group_structures
         and not blocked_by_opposition(membership.structure_id)
     ):
-        return Access(
-            STRUCTURE_ADMIN,
-            frozenset({CARD, RECORD, TIMELINE, ACCESS_LOG}),
-            can_manage_group=True,
-            opposed=opposed,
-        )
+        relation = relation or STRUCTURE_ADMIN
+        sections |= {RECORD, TIMELINE, ACCESS_LOG}
+        can_manage_group = True
     if role == Membership.Role.ORIENTATION and not opposed:
-        return Access(ORIENTATION, frozenset({CARD, RECORD, TIMELINE}), can_edit=True, opposed=opposed)
-    if role == Membership.Role.COORDINATOR:
-        return Access(COORDINATOR, frozenset({CARD}), opposed=opposed)
-    return Access(OUTSIDER, frozenset({CARD}), can_ask_to_join=mine is None, opposed=opposed)
+        relation = relation or ORIENTATION
+        sections |= {RECORD, TIMELINE}
+        can_edit = True
+    if relation is None:
+        relation = COORDINATOR if role == Membership.Role.COORDINATOR else OUTSIDER
+    return Access(
+        relation,
+        frozenset(sections),
+        can_edit=can_edit,
+        can_manage_group=can_manage_group,
+        can_ask_to_join=relation == OUTSIDER and mine is None,
+        opposed=opposed,
+    )
 
 
 def can_create_person(membership):

@@ -102,20 +102,37 @@ def territory_overview(territory):
     }
 
 
+def _prefix(field, key):
+    low, high = prefix_range(key)
+    condition = Q(**{f"{field}__gte": low})
+    return condition & Q(**{f"{field}__lt": high}) if high else condition
+
+
+def _any_name_prefix(key):
+    return _prefix("last_name_key", key) | _prefix("first_name_key", key)
+
+
 def name_query(query):
-    """Q matching every word of ``query`` as a prefix of the last or first name (folded)."""
+    """Q matching every word of ``query`` as a prefix of the last or first name (folded).
+
+    Compound surnames are folded without spaces ("Da Silva" -> "dasilva"), so the first
+    words taken together may also be the start of the last name ("da silva mar").
+    """
+    words = [key for key in (fold(word) for word in query.split()[:6]) if key]
+    if not words:
+        return Q()
     condition = Q()
-    for word in query.split():
-        key = fold(word)
-        if not key:
-            continue
-        low, high = prefix_range(key)
-        last = Q(last_name_key__gte=low) & (Q(last_name_key__lt=high) if high else Q())
-        first = Q(first_name_key__gte=low) & (Q(first_name_key__lt=high) if high else Q())
-        condition &= last | first
+    for key in words:
+        condition &= _any_name_prefix(key)
+    for k in range(2, len(words) + 1):
+        compound = _prefix("last_name_key", "".join(words[:k]))
+        for key in words[k:]:
+            compound &= _prefix("first_name_key", key)
+        condition |= compound
     return condition
 
 
+_NIR = re.compile(r"[1-478]\d{4}(\d{2}|2[AB])\d{8}")
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -152,6 +169,9 @@ def search_persons(user, membership, query, *, limit=50):
     territory_id = membership.structure.territory_id
     qs = Person.objects.filter(territory_id=territory_id)
     words, dates, identifiers = [], [], []
+    compact = query.replace(" ", "").upper()
+    if _NIR.fullmatch(compact):
+        query = compact  # a NIR typed with spaces
     for token in query.split():
         parsed = parse_date(token)
         if parsed:

@@ -34,6 +34,7 @@ def create_person(*, membership, data, force=False):
     if not policies.can_create_person(membership):
         raise PermissionDenied("Votre rôle ne permet pas de créer une personne.")
     territory = membership.structure.territory
+    data = {**data, "nir": normalize_nir(data.get("nir"))}
     matches = possible_duplicates(
         territory,
         first_name=data["first_name"],
@@ -41,7 +42,8 @@ def create_person(*, membership, data, force=False):
         birth_date=data["birth_date"],
         nir=data.get("nir", ""),
     )
-    if matches and (not force or any(m.nir and m.nir == (data.get("nir") or "").replace(" ", "") for m in matches)):
+    nir = normalize_nir(data.get("nir"))
+    if matches and (not force or any(m.nir and m.nir == nir for m in matches)):
         raise DuplicatePerson(matches)
     person = Person(territory=territory, created_by=membership.user, **data)
     person.full_clean()
@@ -63,11 +65,27 @@ def create_person(*, membership, data, force=False):
     return person
 
 
+def normalize_nir(value):
+    return (value or "").replace(" ", "").upper()
+
+
 @transaction.atomic
 def update_person(*, person, membership, data, access):
+    """Apply ``data`` to ``person``; the timeline names the fields that changed.
+
+    Compared with the stored row (a bound ModelForm has already copied the new values onto
+    the instance). A NIR already recorded for another person of the territory is refused.
+    """
     if not access.can_edit:
         raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
-    changed = [field for field, value in data.items() if getattr(person, field) != value]
+    stored = Person.objects.get(pk=person.pk)
+    if "nir" in data:
+        data = {**data, "nir": normalize_nir(data["nir"])}
+        if data["nir"] and Person.objects.filter(territory=person.territory, nir=data["nir"]).exclude(
+            pk=person.pk
+        ).exists():
+            raise ValidationError({"nir": "Ce NIR est déjà enregistré pour une autre personne du territoire."})
+    changed = [field for field, value in data.items() if getattr(stored, field) != value]
     for field, value in data.items():
         setattr(person, field, value)
     person.full_clean()
