@@ -66,7 +66,9 @@ class Person(models.Model):
     # Situation
     education_level = models.CharField("niveau de formation", max_length=5, choices=Education.choices, blank=True)
     languages = models.JSONField("langues parlées", default=list, blank=True)
-    driving_licence = models.CharField("permis de conduire", max_length=15, choices=Licence.choices, default=Licence.NONE)
+    driving_licence = models.CharField(
+        "permis de conduire", max_length=15, choices=Licence.choices, default=Licence.NONE
+    )
     has_vehicle = models.BooleanField("véhicule personnel", default=False)
     # Bookkeeping
     last_name_key = models.CharField(max_length=100, editable=False)
@@ -191,6 +193,9 @@ class HealthInfo(models.Model):
     class Meta:
         verbose_name = "section santé / RQTH"
 
+    def __str__(self):
+        return f"Section santé de la personne {self.person_id}"
+
 
 class FollowUpMembership(models.Model):
     """A professional in a person's follow-up group (secret partagé)."""
@@ -271,6 +276,9 @@ class JoinRequest(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"Demande de {self.requester_id} pour {self.person_id} ({self.get_status_display()})"
+
 
 class Consent(models.Model):
     """The person's consent for a scope, with date, channel and withdrawal or opposition."""
@@ -308,6 +316,9 @@ class Consent(models.Model):
         verbose_name = "consentement"
         indexes = [models.Index(fields=["person", "scope"], name="consent_person_scope")]
 
+    def __str__(self):
+        return f"{self.get_scope_display()} : {self.get_status_display()} ({self.given_on})"
+
 
 class TimelineEvent(models.Model):
     """One event of the person's pathway. Every capability adds its own kinds."""
@@ -328,3 +339,6 @@ class TimelineEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = "événement du parcours"
         indexes = [models.Index(fields=["person", "-at"], name="timeline_person_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d} {self.title}"
