@@ -1,0 +1,155 @@
+"""Worker of ``bench/run.py``: times pages in-process with Django's test client.
+
+Runs against the database its environment designates (``SPIE_VAR_DIR`` for SQLite or
+``DATABASE_URL``), already migrated and seeded. Progress goes to stderr; the result is one
+line ``BENCH_RESULT {json}`` on stdout.
+
+    python bench/pages.py --label sqlite [--requests 200] [--warmup 20] [--about-only]
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spie.settings")
+
+OTHER_REFERENTS = 4  # besides the demo référente
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=31)
+    parser.add_argument(
+        "--about-only", action="store_true",
+        help="time /a-propos/ in place of the people pages (to check the harness while they are missing)",
+    )
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    from spie.core.demo import DEMO_ACCOUNTS
+    from spie.network.models import User
+    from spie.people.models import FollowUpMembership, Person
+
+    if not settings.SPIE_DEMO_SKIP_2FA:
+        raise BenchError("SPIE_DEMO_SKIP_2FA=1 est nécessaire : les pages demanderaient le second facteur.")
+    rng = random.Random(args.seed)
+    persons = Person.objects.count()
+    if not persons:
+        raise BenchError("Aucune personne en base : lancez seed_demo avant le banc d'essai.")
+
+    # Users: the demo référente and a few other référents with a caseload.
+    referente = User.objects.get(email=DEMO_ACCOUNTS[0].email)
+    others = list(
+        FollowUpMembership.objects.filter(kind="referent", end_date__isnull=True)
+        .exclude(user=referente)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    users = [referente] + list(User.objects.filter(pk__in=rng.sample(others, min(OTHER_REFERENTS, len(others)))))
+    caseloads = {}
+    clients = []
+    for user in users:
+        client = Client()
+        client.force_login(user, backend=BACKEND)
+        clients.append((user, client))
+        caseloads[user.pk] = list(
+            FollowUpMembership.objects.filter(user=user, end_date__isnull=True).values_list("person_id", flat=True)
+        )
+    # A common last-name prefix: many results, as when a référent types three letters.
+    prefixes = Counter(key[:3] for key in Person.objects.values_list("last_name_key", flat=True).iterator())
+    prefix = prefixes.most_common(1)[0][0]
+
+    def url_for(name, *url_args):
+        if args.about_only:
+            return "/a-propos/"
+        try:
+            return reverse(name, args=url_args)
+        except NoReverseMatch as exc:
+            raise BenchError(f"La page « {name} » n'existe pas (encore) : {exc}") from exc
+
+    home_url = url_for("people:home")
+    search_url = url_for("people:search")
+    search_page = search_url if args.about_only else f"{search_url}?q={prefix}"
+    record_page = "/a-propos/" if args.about_only else url_for("people:record", 0).replace("/0/", "/<id>/")
+    pages = [  # (name, URL for a user, URL shown)
+        ("healthz", lambda user: "/healthz", "/healthz"),
+        ("home", lambda user: home_url, home_url),
+        ("search", lambda user: search_page, search_page),
+        ("record", lambda user: url_for("people:record", rng.choice(caseloads[user.pk])), record_page),
+    ]
+
+    anonymous = Client()
+    results = {"label": args.label, "persons": persons, "search_prefix": prefix, "pages": {}}
+    for name, make_url, shown in pages:
+        timings = []
+        started = time.perf_counter()
+        total = args.warmup + args.requests
+        for i in range(total):
+            user, client = clients[i % len(clients)]
+            if name == "healthz":
+                client = anonymous
+            url = make_url(user)
+            t0 = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if response.status_code != 200:
+                who = "anonyme" if name == "healthz" else user.email
+                location = response.get("Location", "")
+                detail = f" (redirection vers {location})" if location else ""
+                if response.get("Content-Type", "").startswith("application/json"):
+                    detail += f" : {response.content.decode()[:300]}"
+                raise BenchError(f"{name} : GET {url} ({who}) a répondu {response.status_code}{detail}")
+            if i >= args.warmup:
+                timings.append(elapsed)
+        results["pages"][name] = {
+            "n": len(timings),
+            "p50": percentile(timings, 0.50),
+            "p95": percentile(timings, 0.95),
+            "max": max(timings),
+            "url": shown,
+        }
+        log(
+            f"    [{args.label}] {name:<8} {total} requêtes en {time.perf_counter() - started:5.1f} s "
+            f"(p50 {results['pages'][name]['p50']:.1f} ms)"
+        )
+    print("BENCH_RESULT " + json.dumps(results), flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchError as exc:
+        log(f"ÉCHEC du banc d'essai des pages : {exc}")
+        sys.exit(2)

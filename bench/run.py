@@ -1,0 +1,252 @@
+"""Benchmarks of the SPIE platform (``make bench``), never part of ``make test``.
+
+Groups:
+
+- ``seed``: ``seed_demo --persons 100000`` on a fresh SQLite database in a temporary directory
+  (migrate and load_referentials first, not timed) → ``BENCH seed_100k_s``.
+- ``pages``: the référent's home, the person search and person records, timed in-process with
+  Django's test client (``bench/pages.py``) on SQLite (the database seeded above, or a new one)
+  and on PostgreSQL (a throw-away database ``spie_bench_<pid>`` on ``BENCH_PG_URL``, default
+  ``postgres://postgres@127.0.0.1:5432``; skipped with a message when unreachable), plus
+  ``/healthz`` as a baseline to compare noisy machines → ``BENCH <page>_p50_ms[<db>]`` …
+
+    .venv/bin/python bench/run.py [--only seed|pages] [--persons 100000] [--requests 200]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GROUPS = ("seed", "pages")
+BUDGET_S = 19 * 60  # the whole run must end within 20 minutes
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
+SEED = 31
+PAGES = ("healthz", "home", "search", "record")
+
+_started = time.monotonic()
+
+
+class BenchFailure(Exception):
+    pass
+
+
+def elapsed():
+    return time.monotonic() - _started
+
+
+def say(message):
+    minutes, seconds = divmod(int(elapsed()), 60)
+    print(f"[{minutes:02d}:{seconds:02d}] {message}", flush=True)
+
+
+def remaining():
+    left = BUDGET_S - elapsed()
+    if left <= 10:
+        raise BenchFailure("budget de temps du banc d'essai (20 minutes) épuisé")
+    return left
+
+
+def base_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SPIE_VAR_DIR"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "spie.settings", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def manage(env, *args, quiet=True):
+    """Run a management command; its output is shown only on failure when ``quiet``."""
+    command = [PYTHON, str(ROOT / "manage.py"), *args]
+    try:
+        completed = subprocess.run(
+            command, cwd=ROOT, env=env, timeout=remaining(), text=True,
+            capture_output=quiet,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchFailure(f"« manage.py {' '.join(args)} » n'a pas fini dans le temps imparti") from exc
+    if completed.returncode != 0:
+        if quiet:
+            sys.stdout.write(completed.stdout or "")
+            sys.stderr.write(completed.stderr or "")
+        raise BenchFailure(f"« manage.py {' '.join(args)} » a échoué (code {completed.returncode})")
+
+
+class Database:
+    def __init__(self, label, env, cleanup=None):
+        self.label = label
+        self.env = env
+        self.cleanup = cleanup
+        self.seeded = False
+        self.seed_seconds = None
+
+    def prepare(self):
+        say(f"{self.label} : migrate + load_referentials (non chronométrés)…")
+        started = time.monotonic()
+        manage(self.env, "migrate", "--noinput", "-v", "0")
+        manage(self.env, "load_referentials")
+        say(f"{self.label} : base prête en {time.monotonic() - started:.1f} s")
+
+    def seed(self, persons):
+        say(f"{self.label} : seed_demo --persons {persons} --seed {SEED}…")
+        started = time.monotonic()
+        manage(self.env, "seed_demo", "--persons", str(persons), "--seed", str(SEED), quiet=False)
+        self.seed_seconds = time.monotonic() - started
+        self.seeded = True
+        say(f"{self.label} : {persons} personnes créées en {self.seed_seconds:.1f} s")
+
+
+def sqlite_database(tmp):
+    return Database("sqlite", base_env(SPIE_VAR_DIR=str(tmp / "sqlite")))
+
+
+def postgresql_database(tmp):
+    """A fresh database on the PostgreSQL server, or None (with a message) when unreachable."""
+    server = os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL).rstrip("/")
+    try:
+        import psycopg
+    except ImportError:
+        say("PostgreSQL ignoré : psycopg n'est pas installé.")
+        return None
+    try:
+        with psycopg.connect(f"{server}/postgres", connect_timeout=3, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        say(f"PostgreSQL ignoré : serveur injoignable sur {server} ({str(exc).strip().splitlines()[0]}).")
+        return None
+    name = f"spie_bench_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    say(f"postgresql : base {name} créée sur {server}")
+
+    def drop():
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        say(f"postgresql : base {name} supprimée")
+
+    env = base_env(SPIE_VAR_DIR=str(tmp / "postgresql"), DATABASE_URL=f"{server}/{name}")
+    return Database("postgresql", env, cleanup=drop)
+
+
+def run_pages(db, args):
+    say(f"{db.label} : pages, {args.requests} requêtes chacune après {args.warmup} de chauffe…")
+    env = dict(db.env, SPIE_DEMO_SKIP_2FA="1", DEBUG="0")
+    command = [
+        PYTHON, str(ROOT / "bench" / "pages.py"), "--label", db.label,
+        "--requests", str(args.requests), "--warmup", str(args.warmup), "--seed", str(SEED),
+    ]
+    if args.about_only:
+        command.append("--about-only")
+    try:
+        completed = subprocess.run(
+            command, cwd=ROOT, env=env, timeout=remaining(), text=True, stdout=subprocess.PIPE
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchFailure(f"{db.label} : les pages n'ont pas fini dans le temps imparti") from exc
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if completed.returncode != 0 or not lines:
+        raise BenchFailure(f"{db.label} : le banc d'essai des pages a échoué (code {completed.returncode})")
+    return json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+
+
+def print_pages(results, bench_lines=True):
+    header = ("page", "base", "personnes", "p50 ms", "p95 ms", "max ms", "n", "URL")
+    rows = []
+    for result in results:
+        for page in PAGES:
+            data = result["pages"][page]
+            rows.append((
+                page, result["label"], str(result["persons"]), f"{data['p50']:.1f}", f"{data['p95']:.1f}",
+                f"{data['max']:.1f}", str(data["n"]), data["url"],
+            ))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(
+            cell.ljust(width) if i in (0, 1, 7) else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print()
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print()
+    if not bench_lines:
+        print("(--about-only : /a-propos/ a remplacé les pages des personnes, aucune ligne BENCH émise)")
+        return
+    for result in results:
+        label = result["label"]
+        print(f"BENCH persons[{label}] {result['persons']}")
+        for page in PAGES:
+            data = result["pages"][page]
+            print(f"BENCH {page}_p50_ms[{label}] {data['p50']:.1f}")
+            if page != "healthz":
+                print(f"BENCH {page}_p95_ms[{label}] {data['p95']:.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Bancs d'essai de la plateforme SPIE")
+    parser.add_argument("--only", choices=GROUPS, help="ne lancer qu'un groupe")
+    parser.add_argument("--persons", type=int, default=100_000, help="personnes à créer (défaut : 100000)")
+    parser.add_argument("--requests", type=int, default=200, help="requêtes chronométrées par page (défaut : 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="requêtes de chauffe par page (défaut : 20)")
+    parser.add_argument("--no-postgresql", action="store_true", help="pages : SQLite seulement")
+    parser.add_argument(
+        "--about-only", action="store_true",
+        help="pages : chronométrer /a-propos/ à la place des pages des personnes (vérifier le banc lui-même)",
+    )
+    args = parser.parse_args()
+    groups = [args.only] if args.only else list(GROUPS)
+    tmp = Path(tempfile.mkdtemp(prefix="spie-bench-"))
+    databases = []
+    failed = False
+    try:
+        say(f"Bancs d'essai : {', '.join(groups)} — dossier temporaire {tmp}")
+        sqlite = sqlite_database(tmp)
+        databases.append(sqlite)
+        if "seed" in groups:
+            sqlite.prepare()
+            sqlite.seed(args.persons)
+            label = "seed_100k_s" if args.persons == 100_000 else f"seed_{args.persons}_s"
+            print(f"BENCH {label} {sqlite.seed_seconds:.1f}", flush=True)
+        if "pages" in groups:
+            if not sqlite.seeded:
+                sqlite.prepare()
+                sqlite.seed(args.persons)
+            results = [run_pages(sqlite, args)]
+            postgresql = None if args.no_postgresql else postgresql_database(tmp)
+            if postgresql is not None:
+                databases.append(postgresql)
+                postgresql.prepare()
+                postgresql.seed(args.persons)
+                print(f"(seed PostgreSQL : {postgresql.seed_seconds:.1f} s)", flush=True)
+                results.append(run_pages(postgresql, args))
+            print_pages(results, bench_lines=not args.about_only)
+    except BenchFailure as exc:
+        say(f"ÉCHEC : {exc}")
+        failed = True
+    except KeyboardInterrupt:
+        say("Interrompu.")
+        failed = True
+    finally:
+        for db in databases:
+            if db.cleanup:
+                try:
+                    db.cleanup()
+                except Exception as exc:  # noqa: BLE001 - report and go on cleaning
+                    say(f"{db.label} : nettoyage impossible ({exc})")
+        shutil.rmtree(tmp, ignore_errors=True)
+    say("Terminé." if not failed else "Terminé avec des erreurs.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
