@@ -235,7 +235,10 @@ class FollowUpMembership(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["user", "end_date"], name="followup_user_active"),
+            # Caseload: a user's active groups, read from the index alone (covering, partial).
+            models.Index(
+                fields=["user", "person", "kind"], condition=Q(end_date__isnull=True), name="followup_active_by_user"
+            ),
             models.Index(fields=["structure", "end_date"], name="followup_structure_active"),
         ]
 

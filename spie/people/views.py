@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -58,8 +59,15 @@ def home(request):
     public = request.GET.get("public", "")
     query = request.GET.get("q", "").strip()
     qs = selectors.caseload(request.user, membership, kind=kind or None, public=public or None, query=query)
-    qs = qs.select_related("commune").order_by("last_name_key", "first_name_key", "id")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Sorting on an expression (keys are already lower-case, so the order is the same) makes
+    # the database sort the caseload itself instead of walking the whole territory's name
+    # index and probing each person's group, which slows down deep pages on PostgreSQL.
+    qs = qs.select_related("commune").order_by(Lower("last_name_key"), Lower("first_name_key"), "id")
+    counts = selectors.caseload_counts(request.user, membership)
+    paginator = Paginator(qs, PAGE_SIZE)
+    if not (kind or public or query):
+        paginator.count = counts["total"]  # already counted: spare the same COUNT query
+    page = paginator.get_page(request.GET.get("page"))
     # Role in the group of the persons shown, fetched once for the page.
     roles = dict(
         FollowUpMembership.objects.filter(
@@ -79,7 +87,7 @@ def home(request):
         "people/home.html",
         {
             "page": page,
-            "counts": selectors.caseload_counts(request.user, membership),
+            "counts": counts,
             "public_filters": [(key, label) for key, (label, _c) in selectors.PUBLIC_FILTERS.items()],
             "filters": {"role": kind, "public": public, "q": query},
             "pending_requests": pending,
