@@ -49,6 +49,14 @@ class WordsField(forms.CharField):
 
 
 class PersonForm(forms.ModelForm):
+    FIELDSETS = [
+        ("Identité", ["first_name", "last_name", "birth_name", "birth_date", "sex"]),
+        ("Adresse et contact", ["commune", "address", "phone", "email"]),
+        ("Identifiants", ["nir", "caf_number", "msa_number", "france_travail_id", "internal_id"]),
+        ("Foyer", ["lone_parent", "children_birth_years"]),
+        ("Droits", ["rsa", "rsa_rights_opened_on", "rsa_droits_devoirs", "are", "ass", "aah", "prime_activite"]),
+        ("Formation, langues et mobilité", ["education_level", "languages", "driving_licence", "has_vehicle"]),
+    ]
     commune = None  # replaced in __init__ by the referentials' CommuneField
     children_birth_years = YearsField(
         label="Années de naissance des enfants", required=False, help_text="Séparées par des virgules, ex. 2016, 2024"
@@ -83,6 +91,9 @@ class PersonForm(forms.ModelForm):
         self.order_fields(order)
         for name in ("first_name", "last_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    def fieldsets(self):
+        return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
 
     def clean_nir(self):
         nir = (self.cleaned_data.get("nir") or "").replace(" ", "").upper()
