@@ -8,6 +8,9 @@ from spie.core import demo
 class Command(BaseCommand):
     help = "Affiche l'adresse de la démonstration et les comptes de démonstration (rôle, structure, mot de passe)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default=demo.DEMO_URL, help="adresse affichée (défaut : %(default)s)")
+
     def handle(self, *args, **options):
         from spie.network.models import User
 
@@ -27,7 +30,7 @@ class Command(BaseCommand):
         lines = [
             "SPIE Haute-Garonne — démonstration (données fictives)",
             "",
-            f"Adresse : {demo.DEMO_URL}",
+            f"Adresse : {options['url']}",
             f"Mot de passe de tous les comptes : {demo.DEMO_PASSWORD}",
             "Second facteur (TOTP) désactivé en mode démonstration (make run : SPIE_DEMO_SKIP_2FA=1).",
             "",
