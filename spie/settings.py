@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "spie.referentials",
     "spie.network",
     "spie.people",
+    "spie.diagnostics",
+    "spie.pathways",
     "spie.api",
 ]
 
