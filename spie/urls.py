@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/", include("spie.api.urls")),
     path("referentiels/", include("spie.referentials.urls")),
     path("admin/", admin.site.urls),
+    path("", include("spie.diagnostics.urls")),
+    path("", include("spie.pathways.urls")),
     path("", include("spie.people.urls")),
 ]

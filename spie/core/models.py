@@ -27,6 +27,9 @@ class AccessLog(models.Model):
         TIMELINE = "timeline", "Historique"
         ACCESS_LOG = "access_log", "Journal des consultations"
         EXPORT = "export", "Export"
+        DIAGNOSTIC = "diagnostic", "Diagnostic"
+        ORIENTATION = "orientation", "Orientation"
+        CONTRACT = "contract", "Contrat d'engagement"
 
     class Channel(models.TextChoices):
         PAGE = "page", "Page"
