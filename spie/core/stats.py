@@ -17,6 +17,12 @@ ENTITIES = [
     ("join_requests", "Demandes d'accès à un groupe de suivi", "people.JoinRequest"),
     ("timeline_events", "Événements des parcours", "people.TimelineEvent"),
     ("health_infos", "Sections santé / RQTH", "people.HealthInfo"),
+    ("frameworks", "Trames de diagnostic (versions)", "diagnostics.Framework"),
+    ("diagnostics", "Diagnostics", "diagnostics.Diagnostic"),
+    ("barriers", "Freins périphériques relevés", "diagnostics.Barrier"),
+    ("orientations", "Orientations et réorientations", "pathways.Orientation"),
+    ("orientation_transitions", "Transitions d'orientation", "pathways.OrientationTransition"),
+    ("contracts", "Contrats d'engagement (versions)", "pathways.EngagementContract"),
     ("communes", "Communes", "referentials.Commune"),
     ("rome_codes", "Métiers ROME", "referentials.RomeCode"),
 ]
