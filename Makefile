@@ -22,6 +22,7 @@ install: $(STAMP)
 run: install
 	@$(BIN)/python manage.py migrate --noinput -v 0
 	@$(BIN)/python manage.py load_referentials
+	@$(BIN)/python manage.py load_frameworks
 	@$(BIN)/python manage.py seed_demo --if-empty
 	@$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)
 	@SPIE_DEMO_SKIP_2FA=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
