@@ -18,6 +18,7 @@ class Territory(models.Model):
         "contract_delay_days": 30,
         "retention_months": 24,
         "no_contact_alert_days": 90,
+        "contract_weekly_hours": 15,
     }
 
     code = models.CharField("code du département", max_length=3, unique=True)
