@@ -498,6 +498,9 @@ def seed(*, persons=DEFAULT_PERSONS, seed=DEFAULT_SEED, if_empty=False, progress
             f"{result.memberships} rattachements."
         )
         _seed_persons(persons, seed, communes, network, today, result, progress_file)
+    from .demo_pathways import seed_pathways
+
+    result.counts.update(seed_pathways(result.territory, seed=seed, today=today, log=log, progress_file=progress_file))
     _analyze()
     return result
 
@@ -515,7 +518,11 @@ def _analyze():
 
     if connection.vendor != "postgresql":
         return
-    models = [Structure, User, Membership, Person, FollowUpMembership, Consent, TimelineEvent, HealthInfo]
+    from spie.diagnostics.models import Barrier, Diagnostic
+    from spie.pathways.models import EngagementContract, Orientation, OrientationTransition
+
+    models = [Structure, User, Membership, Person, FollowUpMembership, Consent, TimelineEvent, HealthInfo,
+              Diagnostic, Barrier, Orientation, OrientationTransition, EngagementContract]
     tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")

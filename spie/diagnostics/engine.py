@@ -42,8 +42,8 @@ CONTEXT_KEYS = ("under_26", "over_50", "child_under_3", "rsa", "lone_parent", "d
 
 # Shown with every free-text question (see FRAMEWORKS.md).
 TEXT_REMINDER = (
-    "N'écrivez ici aucune information de santé ni aucune autre donnée sensible : "
-    "elles ont leur place dans la section à accès restreint."
+    "N'écrivez ici aucune information de santé ou autre donnée sensible : "
+    "utilisez la section santé à accès restreint."
 )
 DEFAULT_TEXT_MAX_LENGTH = 4000
 MAX_ROME_ITEMS = 10
@@ -1147,19 +1147,7 @@ def score(compiled, answers, context=None):
             }
             break
 
-    suggestions = []
-    for theme in ordered:
-        entry = compiled.suggestions.get(theme)
-        if entry is not None:
-            suggestions.append(
-                {
-                    "theme": theme,
-                    "label": themes[theme],
-                    "objectives": list(entry["objectives"]),
-                    "actions": list(entry["actions"]),
-                    "thematiques": list(entry["thematiques"]),
-                }
-            )
+    suggestions = suggestions_for(compiled, ordered)
 
     situations = []
     seen = set()
@@ -1183,6 +1171,42 @@ def score(compiled, answers, context=None):
         "situations": situations,
         "framework": {"code": compiled.code, "version": compiled.version},
     }
+
+
+def suggestions_for(compiled, themes):
+    """Suggested objectives, actions and thématiques for barrier ``themes``, in that order.
+
+    They depend only on the (immutable) framework version and the barriers, so a stored result
+    leaves them out (:func:`storable`) and :func:`with_suggestions` adds them back for display.
+    """
+    labels = compiled.themes
+    suggestions = []
+    for theme in themes:
+        entry = compiled.suggestions.get(theme)
+        if entry is not None:
+            suggestions.append(
+                {
+                    "theme": theme,
+                    "label": labels.get(theme, theme),
+                    "objectives": list(entry["objectives"]),
+                    "actions": list(entry["actions"]),
+                    "thematiques": list(entry["thematiques"]),
+                }
+            )
+    return suggestions
+
+
+def storable(result):
+    """The result as stored on a completed diagnostic: without the derivable suggestions."""
+    return {key: value for key, value in result.items() if key != "suggestions"}
+
+
+def with_suggestions(compiled, stored):
+    """A stored result with its suggestions recomputed from its barriers (same version)."""
+    if not stored:
+        return stored
+    themes = [barrier["theme"] for barrier in stored.get("barriers", [])]
+    return {**stored, "suggestions": suggestions_for(compiled, themes)}
 
 
 # --- answers ----------------------------------------------------------------------------

@@ -296,7 +296,9 @@ def suggestions_from_diagnostic(diagnostic):
     ``result["suggestions"]`` is ``[{"theme", "objectives": [...], "actions": [...]}]``; anything
     else (missing keys, other types) is skipped rather than trusted.
     """
-    result = getattr(diagnostic, "result", None)
+    from spie.diagnostics.selectors import full_result
+
+    result = full_result(diagnostic) if getattr(diagnostic, "result", None) else None
     suggestions = result.get("suggestions") if isinstance(result, dict) else None
     objectives, actions, seen = [], [], set()
     if not isinstance(suggestions, list):
