@@ -93,7 +93,7 @@ def seed_pathways(territory, *, seed, today, log=print, progress_file=None):
         Person.objects.filter(territory=territory, diagnostics__isnull=True)
         .order_by("id")
         .values("id", "rsa", "rsa_rights_opened_on", "entered_on", "birth_date", "children_birth_years",
-                "lone_parent", "driving_licence", "has_vehicle", "commune_id")
+                "lone_parent", "driving_licence", "has_vehicle", "commune_id", "rsa_droits_devoirs")
     )
     counts = {"diagnostics": 0, "orientations": 0, "contracts": 0}
     if not persons or not deciders:
@@ -111,7 +111,24 @@ def seed_pathways(territory, *, seed, today, log=print, progress_file=None):
         plans = []
         for person in chunk:
             referent = referents.get(person["id"])
-            if referent is None or rng.random() > (0.75 if person["rsa"] else 0.5):
+            if referent is None:
+                continue
+            if rng.random() > (0.75 if person["rsa"] else 0.5):
+                # Oriented before the platform (no diagnostic here), most of the older ones.
+                began = person["rsa_rights_opened_on"] or person["entered_on"]
+                if person["rsa_droits_devoirs"] and (today - began).days > 90 and rng.random() < 0.9:
+                    user_id, structure_id, _assigned = referent
+                    kind = rng.choice(["professionnelle"] * 2 + ["socio_professionnelle"] * 2 + ["sociale"])
+                    decided_on = began + timedelta(days=rng.choice([rng.randint(15, 44)] * 4 + [rng.randint(46, 90)]))
+                    orientation = Orientation(
+                        person_id=person["id"], proposed_type=kind, proposed_structure_id=structure_id,
+                        proposal_reason="Orientation établie avant la mise en service de la plateforme",
+                        proposed_by_id=user_id, proposed_at=at(began + timedelta(days=7)),
+                        status=Orientation.Status.DECIDED, decided_type=kind, decided_structure_id=structure_id,
+                        decided_referent_id=user_id, decision_reason="Reprise de l'historique",
+                        decided_by_id=rng.choice(deciders), decided_at=at(decided_on),
+                    )
+                    orientations.append((orientation, person, user_id, structure_id, decided_on))
                 continue
             user_id, structure_id, assigned = referent
             began = person["rsa_rights_opened_on"] or person["entered_on"]
@@ -205,7 +222,8 @@ def seed_pathways(territory, *, seed, today, log=print, progress_file=None):
                 continue
             sign_day = decision_day + timedelta(days=rng.choice([rng.randint(3, 29)] * 4 + [rng.randint(31, 75)]))
             signed = sign_day <= today
-            themes = [b["theme"] for b in results[orientation.diagnostic_id]["barriers"]][:3]
+            stored = results.get(orientation.diagnostic_id) or {}
+            themes = [b["theme"] for b in stored.get("barriers", [])][:3]
             objectives = [
                 {"theme": theme, "label": label, "source": "referentiel"}
                 for theme in themes for label in objectives_by_theme.get(theme, {}).get("objectives", [])[:1]
