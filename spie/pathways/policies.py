@@ -3,7 +3,8 @@
 They build on :func:`spie.people.policies.access_for` (the relation between a professional and
 a person) and on the role of the active structure membership:
 
-- read orientations and contracts: anyone whose access opens the record (RECORD section);
+- read orientations and contracts: anyone whose access opens the record, and the chargés
+  d'orientation of the territory even when the person opposes sharing (PATHWAY section);
 - propose an orientation: the référent unique or a member of the follow-up group, or a
   chargé d'orientation of the person's territory who may open the record;
 - decide (or refuse a réorientation): a chargé d'orientation of the person's territory only;
@@ -31,7 +32,9 @@ def is_orientation_officer(membership, territory=None):
 
 
 def can_read(access):
-    return access is not None and access.can_open_record
+    """Orientations and contracts: with the record, or the pathway section of a chargé
+    d'orientation (kept when the person opposes sharing the rest of the record)."""
+    return access is not None and access.can_see(people_policies.PATHWAY)
 
 
 def can_propose(access, membership, person):

@@ -4,7 +4,8 @@ The decision depends on the *relation* between the professional and the person:
 
 - ``referent``: the active référent unique;
 - ``member``: an active member of the follow-up group;
-- ``orientation``: the active structure role is "chargé d'orientation" in the person's territory;
+- ``orientation``: the active structure role is "chargé d'orientation" in the person's territory
+  (the orientation and contract section even when the person opposes sharing);
 - ``structure_admin``: the active role is structure admin of a structure that has an active
   member in the group (to manage the group and answer join requests);
 - ``coordinator``: SPIE coordinator (aggregates only, no records);
@@ -27,7 +28,10 @@ RECORD = "record"  # identity, situation, rights, follow-up group
 TIMELINE = "timeline"
 HEALTH = "health"
 ACCESS_LOG = "access_log"
-SECTIONS = (CARD, RECORD, TIMELINE, HEALTH, ACCESS_LOG)
+# Orientation and contract of the RSA procedure: the Département's chargés d'orientation keep
+# it even when the person opposes sharing, because deciding the orientation is their duty.
+PATHWAY = "pathway"
+SECTIONS = (CARD, RECORD, TIMELINE, HEALTH, ACCESS_LOG, PATHWAY)
 
 # Relations.
 REFERENT = "referent"
@@ -140,10 +144,14 @@ def access_for(user, membership, person, *, followups=None, consents=None):
         relation = relation or STRUCTURE_ADMIN
         sections |= {RECORD, TIMELINE, ACCESS_LOG}
         can_manage_group = True
-    if role == Membership.Role.ORIENTATION and not opposed:
+    if role == Membership.Role.ORIENTATION:
         relation = relation or ORIENTATION
-        sections |= {RECORD, TIMELINE}
-        can_edit = True
+        sections |= {PATHWAY}
+        if not opposed:
+            sections |= {RECORD, TIMELINE}
+            can_edit = True
+    if RECORD in sections:
+        sections |= {PATHWAY}
     if relation is None:
         relation = COORDINATOR if role == Membership.Role.COORDINATOR else OUTSIDER
     return Access(

@@ -193,13 +193,13 @@ def test_record_is_returned_to_the_group_and_logged_once(net, api_for, who):
 def test_record_access_flags(net, api_for):
     assert api_for(net.referent).get(detail(net.person.pk)).json()["access"] == {
         "relation": "referent",
-        "sections": ["access_log", "card", "health", "record", "timeline"],
+        "sections": ["access_log", "card", "health", "pathway", "record", "timeline"],
         "can_edit": True,
         "can_manage_group": True,
         "sharing_opposed": False,
     }
     assert api_for(net.member).get(detail(net.person.pk)).json()["access"]["sections"] == [
-        "card", "record", "timeline",
+        "card", "pathway", "record", "timeline",
     ]
 
 

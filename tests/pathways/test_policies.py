@@ -88,13 +88,14 @@ def test_chargé_d_orientation_who_is_referent_may_edit_but_never_sign(world):
 
 
 def test_opposition_closes_the_record_but_not_the_decision(world):
-    """With sharing opposed the chargé d'orientation no longer reads the record; deciding is
-    a role of the territory and stays with them."""
+    """With sharing opposed the chargé d'orientation no longer reads the record, but keeps the
+    orientation and the contract (deciding is a duty of the territory)."""
     person = world["person"]
     oppose_sharing(person)
     access, membership = _access(world, "officer")
-    assert not policies.can_read(access)
-    assert not policies.can_propose(access, membership, person)
+    assert not access.can_open_record
+    assert policies.can_read(access)
+    assert policies.can_propose(access, membership, person)
     assert policies.can_decide(membership, person)
 
 

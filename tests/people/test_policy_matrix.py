@@ -79,9 +79,10 @@ def make_world(*, opposed=False):
     return person, users, ref_structure
 
 
-ALL = {C, R, T, H, L}
-MEMBER_SECTIONS = {C, R, T}
-ADMIN_SECTIONS = {C, R, T, L}
+P = policies.PATHWAY
+ALL = {C, R, T, H, L, P}
+MEMBER_SECTIONS = {C, R, T, P}
+ADMIN_SECTIONS = {C, R, T, L, P}
 
 # (relation, sections, can_edit, can_manage_group, can_ask_to_join) — written out, not derived.
 EXPECTED = {
@@ -109,7 +110,8 @@ EXPECTED = {
         "admin_related": (policies.OUTSIDER, {C}, False, False, True),
         "admin_referent": (policies.STRUCTURE_ADMIN, ADMIN_SECTIONS, False, True, False),
         "admin_unrelated": (policies.OUTSIDER, {C}, False, False, True),
-        "orientation": (policies.OUTSIDER, {C}, False, False, True),
+        # The chargé d'orientation keeps only the orientation and contract (their duty).
+        "orientation": (policies.ORIENTATION, {C, P}, False, False, False),
         "coordinator": (policies.COORDINATOR, {C}, False, False, False),
         "outsider": (policies.OUTSIDER, {C}, False, False, True),
         "other_territory": (policies.NONE, set(), False, False, False),
