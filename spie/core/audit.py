@@ -23,3 +23,18 @@ def log_access(request, person, section, *, channel=AccessLog.Channel.PAGE, reas
         path=request.get_full_path()[:300],
         ip_address=client_ip(request),
     )
+
+
+def log_export(request, person_ids, *, reason=""):
+    """Record that ``request.user`` exported a list naming ``person_ids`` (one row each)."""
+    membership = getattr(request, "membership", None)
+    common = {
+        "user": request.user,
+        "structure_id": membership.structure_id if membership else None,
+        "section": AccessLog.Section.EXPORT,
+        "channel": AccessLog.Channel.EXPORT,
+        "reason": reason[:200],
+        "path": request.get_full_path()[:300],
+        "ip_address": client_ip(request),
+    }
+    AccessLog.objects.bulk_create([AccessLog(person_id=pk, **common) for pk in person_ids], batch_size=1000)

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from spie.core.exports import csv_response, wants_csv
 from spie.core.policies import view_policy
 from spie.referentials.models import DataInclusionTerm, PathwayTheme
 
@@ -30,9 +31,19 @@ def directory(request):
         territory, query=filters["q"], kind=filters["kind"], role=filters["role"], theme=filters["theme"],
         public=filters["public"], epci=filters["epci"],
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
     publics, themes = _vocabularies()
     labels = {**dict(publics), **dict(themes)}
+    if wants_csv(request):
+        header = ["Nom", "Prénom", "Fonction", "Rôle", "Structure", "Type de structure", "Commune", "Courriel",
+                  "Téléphone", "Publics", "Thématiques"]
+        rows = (
+            [m.user.last_name, m.user.first_name, m.job_title, m.get_role_display(), m.structure.name,
+             m.structure.get_kind_display(), m.structure.commune.name if m.structure.commune else "",
+             m.user.email, m.user.phone, [labels.get(p, p) for p in m.publics], [labels.get(t, t) for t in m.themes]]
+            for m in qs.iterator()
+        )
+        return csv_response("annuaire-spie", header, rows)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
     epcis = (
         Structure.objects.filter(territory=territory, is_active=True, commune__isnull=False)
         .values_list("commune__epci_siren", "commune__epci_name").distinct().order_by("commune__epci_name")

@@ -19,7 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from spie.core.audit import log_access
+from spie.core.audit import log_access, log_export
+from spie.core.exports import csv_response, wants_csv
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.diagnostics.models import Diagnostic
@@ -67,6 +68,8 @@ def queue(request):
     today = timezone.localdate()
     filters = selectors.QueueFilters.from_query(request.GET)
     tab = "contrats" if request.GET.get("onglet") == "contrats" else "orienter"
+    if wants_csv(request):
+        return _export_queue(request, territory, filters, tab, today)
     if tab == "orienter":
         qs = selectors.orientation_queue(territory, filters, today=today)
         counts, queue_total = selectors.queue_counts(territory, today=today)
@@ -99,6 +102,35 @@ def queue(request):
         "contracts_total": contracts_total,
         "target": target,
     })
+
+
+def _export_queue(request, territory, filters, tab, today):
+    """The queue tab as CSV (all rows, filters applied); written to the access log per person."""
+    if tab == "orienter":
+        rows = selectors.decorate_queue(list(selectors.orientation_queue(territory, filters, today=today)),
+                                        territory, today=today)
+        log_export(request, [p.pk for p in rows], reason="export de la file des orientations")
+        header = ["Nom", "Prénom", "Droits et devoirs", "En attente depuis", "Jours", "Délai dépassé",
+                  "Demande", "Structure proposée ou du référent"]
+
+        def line(p):
+            o = p.pending_orientation
+            structure = (o.proposed_structure if o and o.proposed_structure
+                         else p.referent_followup.structure if p.referent_followup else "")
+            return [p.last_name.upper(), p.first_name, p.rsa_droits_devoirs, p.waiting_since, p.delay.days,
+                    p.delay.over, f"{o.get_kind_display()} {o.get_proposed_type_display().lower()}" if o else "",
+                    str(structure)]
+
+        return csv_response("file-orientations", header, (line(p) for p in rows))
+    rows = selectors.decorate_contracts(list(selectors.awaiting_contract(territory, filters, today=today)),
+                                        territory, today=today)
+    log_export(request, [o.person_id for o in rows], reason="export des contrats à signer")
+    header = ["Nom", "Prénom", "Décidée le", "Jours", "Délai dépassé", "Orientation", "Référent unique", "Structure"]
+    return csv_response("contrats-a-signer", header, (
+        [o.person.last_name.upper(), o.person.first_name, o.decided_at, o.delay.days, o.delay.over,
+         o.get_decided_type_display(), str(o.decided_referent or ""), str(o.decided_structure or "")]
+        for o in rows
+    ))
 
 
 # --- A person's orientations --------------------------------------------------------------

@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from spie.core.audit import log_access
+from spie.core.audit import log_access, log_export
+from spie.core.exports import csv_response, wants_csv
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.network.models import Membership
@@ -63,6 +64,8 @@ def home(request):
     # the database sort the caseload itself instead of walking the whole territory's name
     # index and probing each person's group, which slows down deep pages on PostgreSQL.
     qs = qs.select_related("commune").order_by(Lower("last_name_key"), Lower("first_name_key"), "id")
+    if wants_csv(request):
+        return _export_caseload(request, qs)
     counts = selectors.caseload_counts(request.user, membership)
     paginator = Paginator(qs, PAGE_SIZE)
     if not (kind or public or query):
@@ -94,6 +97,24 @@ def home(request):
             "can_create": policies.can_create_person(membership),
         },
     )
+
+
+def _export_caseload(request, qs):
+    """The (filtered) caseload as CSV; every person named is written to the access log."""
+    persons = list(qs)
+    roles = dict(
+        FollowUpMembership.objects.filter(user=request.user, end_date__isnull=True).values_list("person_id", "kind")
+    )
+    log_export(request, [p.pk for p in persons], reason="export de la file active")
+    header = ["Nom", "Prénom", "Date de naissance", "Commune", "Mon rôle", "Droits", "Publics",
+              "Entrée dans le parcours", "Dernier contact"]
+    rows = (
+        [p.last_name.upper(), p.first_name, p.birth_date, p.commune.name if p.commune else "",
+         "Référent unique" if roles.get(p.pk) == FollowUpMembership.Kind.REFERENT else "Membre",
+         p.rights_labels, p.publics, p.entered_on, p.last_contact_on]
+        for p in persons
+    )
+    return csv_response("mes-personnes", header, rows)
 
 
 @view_policy("people.search")
@@ -199,6 +220,11 @@ def access_log(request, pk):
     _require(access, policies.ACCESS_LOG)
     log_access(request, person, AccessLog.Section.ACCESS_LOG)
     qs = AccessLog.objects.filter(person=person).select_related("user", "structure")
+    if wants_csv(request):
+        header = ["Date", "Professionnel", "Structure", "Section", "Canal", "Motif"]
+        rows = ([a.at, str(a.user), str(a.structure or ""), a.get_section_display(), a.get_channel_display(),
+                 a.reason] for a in qs.iterator())
+        return csv_response("consultations", header, rows)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "people/access_log.html", {"person": person, "page": page})
 
