@@ -4,13 +4,22 @@ Groups:
 
 - ``seed``: ``seed_demo --persons 100000`` on a fresh SQLite database in a temporary directory
   (migrate and load_referentials first, not timed) → ``BENCH seed_100k_s``.
-- ``pages``: the référent's home, the person search and person records, timed in-process with
-  Django's test client (``bench/pages.py``) on SQLite (the database seeded above, or a new one)
-  and on PostgreSQL (a throw-away database ``spie_bench_<pid>`` on ``BENCH_PG_URL``, default
-  ``postgres://postgres@127.0.0.1:5432``; skipped with a message when unreachable), plus
-  ``/healthz`` as a baseline to compare noisy machines → ``BENCH <page>_p50_ms[<db>]`` …
+- ``pages``: the référent's home, the person search and person records, a diagnostic's result
+  page (demo référente) and the orientation queue (demo chargée d'orientation), timed
+  in-process with Django's test client (``bench/pages.py``) on SQLite (the database seeded
+  above, or a new one) and on PostgreSQL (a throw-away database ``spie_bench_<pid>`` on
+  ``BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432``; skipped with a message when
+  unreachable), plus ``/healthz`` as a baseline to compare noisy machines
+  → ``BENCH <page>_p50_ms[<db>]`` …
+- ``diagnostics``: the scoring engine alone (``bench/diagnostics_engine.py``, no database)
+  → ``BENCH diagnostic_engine_100k_s``; then ``rescore`` of exactly 100,000 completed
+  diagnostics whose stored results were all invalidated (``bench/diagnostics.py``: copies of
+  the seeded diagnostics fill up to 100,000, not timed) on the SQLite database above (or a new
+  one) and on the PostgreSQL one of the pages group (or a new one)
+  → ``BENCH diagnostic_rescore_100k_s[<db>]``. It runs last: it adds diagnostics to the
+  databases the pages were timed on.
 
-    .venv/bin/python bench/run.py [--only seed|pages] [--persons 100000] [--requests 200]
+    .venv/bin/python bench/run.py [--only seed|pages|diagnostics] [--persons 100000] [--requests 200]
 """
 
 import argparse
@@ -25,11 +34,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-GROUPS = ("seed", "pages")
+GROUPS = ("seed", "pages", "diagnostics")
 BUDGET_S = 19 * 60  # the whole run must end within 20 minutes
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
 SEED = 31
-PAGES = ("healthz", "home", "search", "record")
+PAGES = ("healthz", "home", "search", "record", "diagnostic_result", "orientation_queue")
+HEADLINE_PAGES = ("diagnostic_result",)  # also printed without the database (SQLite), as the issue names them
 
 _started = time.monotonic()
 
@@ -136,23 +146,90 @@ def postgresql_database(tmp):
 
 def run_pages(db, args):
     say(f"{db.label} : pages, {args.requests} requêtes chacune après {args.warmup} de chauffe…")
-    env = dict(db.env, SPIE_DEMO_SKIP_2FA="1", DEBUG="0")
-    command = [
-        PYTHON, str(ROOT / "bench" / "pages.py"), "--label", db.label,
-        "--requests", str(args.requests), "--warmup", str(args.warmup), "--seed", str(SEED),
-    ]
+    worker_args = ["--requests", str(args.requests), "--warmup", str(args.warmup), "--seed", str(SEED)]
     if args.about_only:
-        command.append("--about-only")
+        worker_args.append("--about-only")
+    env = dict(db.env, SPIE_DEMO_SKIP_2FA="1", DEBUG="0")
+    return run_worker(db.label, env, "pages.py", worker_args, "le banc d'essai des pages")
+
+
+def run_worker(label, env, script, args, what):
+    """Run a worker script of bench/ (progress on stderr); its ``BENCH_RESULT`` line, decoded."""
+    command = [PYTHON, str(ROOT / "bench" / script), "--label", label, *args]
     try:
         completed = subprocess.run(
             command, cwd=ROOT, env=env, timeout=remaining(), text=True, stdout=subprocess.PIPE
         )
     except subprocess.TimeoutExpired as exc:
-        raise BenchFailure(f"{db.label} : les pages n'ont pas fini dans le temps imparti") from exc
+        raise BenchFailure(f"{label} : {what} n'a pas fini dans le temps imparti") from exc
     lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
     if completed.returncode != 0 or not lines:
-        raise BenchFailure(f"{db.label} : le banc d'essai des pages a échoué (code {completed.returncode})")
+        raise BenchFailure(f"{label} : {what} a échoué (code {completed.returncode})")
     return json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+
+
+def run_engine():
+    """``bench/diagnostics_engine.py`` (no database): its seconds for 100,000 answer sets."""
+    say("moteur de notation : 100000 jeux de réponses (sans base de données)…")
+    try:
+        completed = subprocess.run(
+            [PYTHON, str(ROOT / "bench" / "diagnostics_engine.py")], cwd=ROOT, env=base_env(),
+            timeout=remaining(), text=True, stdout=subprocess.PIPE,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchFailure("le banc d'essai du moteur n'a pas fini dans le temps imparti") from exc
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCH diagnostic_engine_100k_s ")]
+    if completed.returncode != 0 or not lines:
+        raise BenchFailure(f"le banc d'essai du moteur a échoué (code {completed.returncode})")
+    return float(lines[-1].split()[-1])
+
+
+def run_rescore(db, args):
+    say(f"{db.label} : rescore de {args.diagnostics} diagnostics terminés…")
+    result = run_worker(
+        db.label, db.env, "diagnostics.py", ["--count", str(args.diagnostics), "--seed", str(SEED)],
+        "le rescore des diagnostics",
+    )
+    say(
+        f"{db.label} : {result['changed']} diagnostics modifiés sur {result['scored']} notés en "
+        f"{result['rescore_s']:.1f} s"
+    )
+    return result
+
+
+def print_diagnostics(engine_s, results, count):
+    size = "100k" if count == 100_000 else str(count)
+    header = ("base", "terminés (seed)", "copiés", "notés", "modifiés", "freins après", "rescore s", "diag./s")
+    rows = [
+        (
+            r["label"], str(r["completed_before"]), str(r["duplicated"]), str(r["scored"]), str(r["changed"]),
+            str(r["barriers_after"]), f"{r['rescore_s']:.1f}", f"{r['scored'] / r['rescore_s']:.0f}",
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print()
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print(f"(moteur seul, sans base : {engine_s:.2f} s pour 100000 jeux de réponses)")
+    print()
+    print(f"BENCH diagnostic_engine_100k_s {engine_s:.2f}")
+    for r in results:
+        print(f"BENCH diagnostic_rescore_{size}_s[{r['label']}] {r['rescore_s']:.1f}")
+        print(f"BENCH diagnostic_rescore_changed[{r['label']}] {r['changed']}")
+    for r in results:
+        if r["label"] == "sqlite":
+            print(f"BENCH diagnostic_rescore_{size}_s {r['rescore_s']:.1f}")
+    sys.stdout.flush()
 
 
 def print_pages(results, bench_lines=True):
@@ -190,6 +267,11 @@ def print_pages(results, bench_lines=True):
             print(f"BENCH {page}_p50_ms[{label}] {data['p50']:.1f}")
             if page != "healthz":
                 print(f"BENCH {page}_p95_ms[{label}] {data['p95']:.1f}")
+    for result in results:
+        if result["label"] == "sqlite":
+            for page in HEADLINE_PAGES:
+                print(f"BENCH {page}_p95_ms {result['pages'][page]['p95']:.1f}")
+    sys.stdout.flush()
 
 
 def main():
@@ -198,7 +280,11 @@ def main():
     parser.add_argument("--persons", type=int, default=100_000, help="personnes à créer (défaut : 100000)")
     parser.add_argument("--requests", type=int, default=200, help="requêtes chronométrées par page (défaut : 200)")
     parser.add_argument("--warmup", type=int, default=20, help="requêtes de chauffe par page (défaut : 20)")
-    parser.add_argument("--no-postgresql", action="store_true", help="pages : SQLite seulement")
+    parser.add_argument("--no-postgresql", action="store_true", help="pages, diagnostics : SQLite seulement")
+    parser.add_argument(
+        "--diagnostics", type=int, default=100_000,
+        help="diagnostics : diagnostics terminés à re-noter (défaut : 100000)",
+    )
     parser.add_argument(
         "--about-only", action="store_true",
         help="pages : chronométrer /a-propos/ à la place des pages des personnes (vérifier le banc lui-même)",
@@ -217,19 +303,39 @@ def main():
             sqlite.seed(args.persons)
             label = "seed_100k_s" if args.persons == 100_000 else f"seed_{args.persons}_s"
             print(f"BENCH {label} {sqlite.seed_seconds:.1f}", flush=True)
+        postgresql = None  # built by the first group that needs it (pages, else diagnostics), then reused
+        pg_tried = args.no_postgresql
+
+        def seeded_postgresql():
+            nonlocal postgresql, pg_tried
+            if not pg_tried:
+                pg_tried = True
+                postgresql = postgresql_database(tmp)
+                if postgresql is not None:
+                    databases.append(postgresql)
+                    postgresql.prepare()
+                    postgresql.seed(args.persons)
+                    print(f"(seed PostgreSQL : {postgresql.seed_seconds:.1f} s)", flush=True)
+            return postgresql if postgresql is not None and postgresql.seeded else None
+
         if "pages" in groups:
             if not sqlite.seeded:
                 sqlite.prepare()
                 sqlite.seed(args.persons)
             results = [run_pages(sqlite, args)]
-            postgresql = None if args.no_postgresql else postgresql_database(tmp)
-            if postgresql is not None:
-                databases.append(postgresql)
-                postgresql.prepare()
-                postgresql.seed(args.persons)
-                print(f"(seed PostgreSQL : {postgresql.seed_seconds:.1f} s)", flush=True)
+            if seeded_postgresql() is not None:
                 results.append(run_pages(postgresql, args))
             print_pages(results, bench_lines=not args.about_only)
+        if "diagnostics" in groups:
+            engine_s = run_engine()
+            say(f"moteur de notation : {engine_s:.2f} s pour 100000 jeux de réponses")
+            if not sqlite.seeded:
+                sqlite.prepare()
+                sqlite.seed(args.persons)
+            results = [run_rescore(sqlite, args)]
+            if seeded_postgresql() is not None:
+                results.append(run_rescore(postgresql, args))
+            print_diagnostics(engine_s, results, args.diagnostics)
     except BenchFailure as exc:
         say(f"ÉCHEC : {exc}")
         failed = True
