@@ -6,7 +6,7 @@ have a completed diagnostic at 100,000 persons). Not timed, in order:
 
 1. bring the number of completed diagnostics to exactly ``--count`` by duplicating existing
    completed diagnostics (same framework version, answers, result) onto random persons, with
-   plain inserts (``spie.core.demo.fast_insert``; a person may get several diagnostics and
+   plain inserts (``spie.core.bulk.fast_insert``; a person may get several diagnostics and
    the copies get no Barrier rows). With more than ``--count`` already, only the first
    ``--count`` by primary key are re-scored;
 2. invalidate every stored result with one UPDATE that adds a marker key (the stored
@@ -60,7 +60,7 @@ def main():
     django.setup()
     from django.db import connection, transaction
 
-    from spie.core.demo import fast_insert
+    from spie.core.bulk import fast_insert
     from spie.diagnostics.models import Barrier, Diagnostic
     from spie.diagnostics.services import rescore
     from spie.people.models import Person

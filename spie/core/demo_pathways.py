@@ -66,7 +66,7 @@ def seed_pathways(territory, *, seed, today, log=print, progress_file=None):
     """Diagnostics for ~70 % of persons, orientations and contracts after them. Returns counts."""
     from tqdm import tqdm
 
-    from spie.core.demo import fast_insert
+    from spie.core.bulk import fast_insert
     from spie.diagnostics import engine
     from spie.diagnostics.loaders import compiled_for, current_framework, load_frameworks
     from spie.diagnostics.models import Barrier, Diagnostic

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
 
+from spie.core.bulk import fast_insert
 from spie.people.models import Person
 from spie.people.services import add_event
 
@@ -313,7 +314,7 @@ def rescore(queryset, batch_size=2000, progress=None):
             with transaction.atomic(using=qs.db):
                 _write_results(updates, qs.db)
                 Barrier.objects.using(qs.db).filter(diagnostic_id__in=[pk for pk, _r, _o in updates]).delete()
-                Barrier.objects.using(qs.db).bulk_create(new_barriers, batch_size=1000)
+                fast_insert(Barrier, new_barriers)
         scored += len(rows)
         changed += len(updates)
         if progress is not None:
