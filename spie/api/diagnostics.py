@@ -413,12 +413,6 @@ class DiagnosticResultSerializer(serializers.Serializer):
     result = ResultSerializer()
 
 
-def restricted_themes(compiled):
-    themes = {section.theme for section in compiled.sections if section.restricted and section.theme}
-    themes |= {q.theme for q in compiled.questions.values() if q.restricted and q.theme}
-    return themes
-
-
 def visible_result(diagnostic, compiled, *, restricted):
     """The frozen result (with its suggestions), the restricted themes' details hidden when needed.
 
@@ -428,7 +422,7 @@ def visible_result(diagnostic, compiled, *, restricted):
     result = dict(selectors.full_result(diagnostic) or {})
     if restricted:
         return result
-    hidden = restricted_themes(compiled)
+    hidden = compiled.restricted_themes
     if not hidden:
         return result
     labels = dict(compiled.themes)
@@ -449,21 +443,6 @@ def visible_result(diagnostic, compiled, *, restricted):
         result["orientation"] = {**orientation, "reasons": reasons}
     result["situations"] = [s for s in result.get("situations", []) if s.get("theme") not in hidden]
     return result
-
-
-def shareable_reasons(diagnostic, compiled):
-    """Reasons of the proposed orientation without any coming from a restricted theme.
-
-    Used to prefill a proposal: its reason is read by everyone who opens the record.
-    """
-    result = selectors.full_result(diagnostic) or {}
-    orientation = result.get("orientation") or {}
-    labels = dict(compiled.themes)
-    prefixes = tuple(f"{labels.get(t, t)} : " for t in restricted_themes(compiled))
-    return [
-        r.strip() for r in orientation.get("reasons", [])
-        if isinstance(r, str) and r.strip() and not (prefixes and r.startswith(prefixes))
-    ]
 
 
 # --- Views -------------------------------------------------------------------------------------

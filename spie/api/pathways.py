@@ -19,7 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from spie.core.models import AccessLog
-from spie.diagnostics import loaders
+from spie.diagnostics import selectors as diagnostic_selectors
 from spie.diagnostics.models import Diagnostic, OrientationType
 from spie.network.models import Structure, User
 from spie.pathways import policies, selectors, services, workflows
@@ -33,7 +33,6 @@ from .diagnostics import (
     load_person,
     log,
     service_errors,
-    shareable_reasons,
 )
 from .permissions import SpieAPIMixin
 from .serializers import ProfessionalRefSerializer, StructureRefSerializer
@@ -416,7 +415,7 @@ class PersonOrientationViewSet(PathwayAccessMixin, SpieAPIMixin, viewsets.Generi
             raise ValidationError({"type": [TYPE_REQUIRED]})
         reason = (data.get("reason") or "").strip()
         if not reason and diagnostic is not None:
-            reason = "\n".join(shareable_reasons(diagnostic, loaders.compiled_for(diagnostic.framework)))
+            reason = "\n".join(diagnostic_selectors.shareable_reasons(diagnostic))
         structure = _structure_of(person, data.get("structure"))
         with service_errors():
             orientation = services.propose_orientation(

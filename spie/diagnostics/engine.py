@@ -817,6 +817,13 @@ class CompiledFramework:
         return list(self.questions)
 
     @property
+    def restricted_themes(self):
+        """Themes whose answers belong to restricted sections (health): their details stay hidden."""
+        themes = {section.theme for section in self.sections if section.restricted and section.theme}
+        themes |= {q.theme for q in self.questions.values() if q.restricted and q.theme}
+        return themes
+
+    @property
     def restricted_questions(self):
         """Codes of the questions of restricted sections (health data: narrower access)."""
         return [code for code, question in self.questions.items() if question.restricted]

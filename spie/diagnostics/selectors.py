@@ -34,6 +34,26 @@ def full_result(diagnostic):
     return with_suggestions(compiled_for(diagnostic.framework), result)
 
 
+def shareable_reasons(diagnostic):
+    """Reasons of the proposed orientation, without those coming from a restricted theme.
+
+    Used to prefill an orientation proposal (page and API): its reason is read by everyone
+    who opens the record, so health details must never reach it.
+    """
+    from .loaders import compiled_for
+
+    result = full_result(diagnostic) or {}
+    orientation = result.get("orientation") if isinstance(result.get("orientation"), dict) else {}
+    reasons = orientation.get("reasons") if isinstance(orientation.get("reasons"), list) else []
+    compiled = compiled_for(diagnostic.framework)
+    labels = dict(compiled.themes)
+    prefixes = tuple(f"{labels.get(t, t)} : " for t in compiled.restricted_themes)
+    return [
+        r.strip() for r in reasons
+        if isinstance(r, str) and r.strip() and not (prefixes and r.startswith(prefixes))
+    ]
+
+
 def person_diagnostics(person):
     """Every diagnostic of ``person``, newest first, with what the list shows (one query)."""
     return list(

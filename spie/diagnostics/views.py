@@ -252,12 +252,6 @@ def autosave(request, pk, diagnostic_id, step):
 # --- result, print, comparison -------------------------------------------------------------
 
 
-def _restricted_themes(compiled):
-    themes = {section.theme for section in compiled.sections if section.restricted and section.theme}
-    themes |= {q.theme for q in compiled.questions.values() if q.restricted and q.theme}
-    return themes
-
-
 def result_view(diagnostic, compiled, *, restricted):
     """The frozen result arranged for the result and print pages.
 
@@ -265,7 +259,7 @@ def result_view(diagnostic, compiled, *, restricted):
     replaced by a note: the severity of the theme stays visible, not its details.
     """
     result = selectors.full_result(diagnostic) or {}
-    hidden = set() if restricted else _restricted_themes(compiled)
+    hidden = set() if restricted else compiled.restricted_themes
     theme_labels = dict(compiled.themes)
     for barrier in result.get("barriers", []):
         theme_labels.setdefault(barrier["theme"], barrier.get("label", barrier["theme"]))

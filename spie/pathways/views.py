@@ -23,6 +23,7 @@ from spie.core.audit import log_access, log_export
 from spie.core.exports import csv_response, wants_csv
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
+from spie.diagnostics import selectors as diagnostic_selectors
 from spie.diagnostics.models import Diagnostic
 from spie.people import policies as people_policies
 from spie.people import selectors as people_selectors
@@ -151,11 +152,10 @@ def _diagnostic_prefill(request, person):
         return None, {}
     result = diagnostic.result if isinstance(diagnostic.result, dict) else {}
     orientation = result.get("orientation") if isinstance(result.get("orientation"), dict) else {}
-    reasons = orientation.get("reasons") if isinstance(orientation.get("reasons"), list) else []
-    reasons = [r.strip() for r in reasons if isinstance(r, str) and r.strip()]
     initial = {
         "type": diagnostic.proposed_orientation or orientation.get("type") or "",
-        "reason": "\n".join(reasons),
+        # Health reasons never go into a proposal: everyone who opens the record reads it.
+        "reason": "\n".join(diagnostic_selectors.shareable_reasons(diagnostic)),
         "diagnostic": diagnostic.pk,
     }
     return diagnostic, initial

@@ -20,11 +20,16 @@ def moment_days_ago(days, hour=10):
 
 
 def make_framework():
+    """The real SPIE framework v1 (without loading the référentiel it is checked against)."""
+    from spie.diagnostics.loaders import checksum
+    from tests.diagnostics.factories_frameworks import read_definition
+
+    definition = read_definition("spie-v1.yaml")
     return Framework.objects.get_or_create(
         code="spie", version=1,
         defaults={
-            "kind": Framework.Kind.DIAGNOSTIC, "title": "Diagnostic SPIE", "definition": {},
-            "checksum": "0" * 64, "source_file": "spie-v1.yaml",
+            "kind": Framework.Kind.DIAGNOSTIC, "title": definition["title"], "definition": definition,
+            "checksum": checksum(definition), "source_file": "spie-v1.yaml",
         },
     )[0]
 
