@@ -67,12 +67,16 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "spie.core",
     "spie.referentials",
     "spie.network",
     "spie.people",
     "spie.diagnostics",
     "spie.pathways",
+    "spie.followup",
+    "spie.imports",
     "spie.api",
 ]
 
@@ -202,7 +206,34 @@ STORAGES = {
         )
     },
 }
+# Uploaded files (contract scans, note attachments, import files) live outside the web root
+# and are never served by URL: views read them back through the record's policies.
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Background work (e-mails and SMS, reminders, imports): Django's tasks API (django-tasks
+# backport) with a database-backed queue run by ``manage.py db_worker``. "immediate" runs a
+# task inside the request (tests use it); "database" is the default everywhere else.
+SPIE_TASKS_BACKEND = os.environ.get("SPIE_TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[SPIE_TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+
+# SMS to persons (appointment invitations and reminders): a pluggable sender, like e-mail.
+# "console" prints, "file" appends to SMS_FILE_PATH, "locmem" keeps them in memory (tests),
+# "http" posts JSON to SMS_HTTP_URL with SMS_HTTP_TOKEN (a provider's gateway).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_SENDER_NAME = os.environ.get("SMS_SENDER_NAME", "SPIE31")
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", VAR_DIR / "sms.log"))
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+if PRODUCTION and SMS_BACKEND in {"locmem"}:
+    raise ImproperlyConfigured("SMS_BACKEND=locmem est réservé aux tests.")
 
 # E-mail: console in development, SMTP by settings, locmem in tests (pytest-django).
 EMAIL_BACKEND = os.environ.get(

@@ -13,5 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("spie.diagnostics.urls")),
     path("", include("spie.pathways.urls")),
+    path("", include("spie.followup.urls")),
+    path("imports/", include("spie.imports.urls")),
     path("", include("spie.people.urls")),
 ]

@@ -7,6 +7,10 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SPIE_DEMO_SKIP_2FA = False
     settings.AXES_ENABLED = False
+    # Background tasks run at once inside the test; SMS are kept in memory (spie.core.sms.outbox).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default"]}}
+    settings.SMS_BACKEND = "locmem"
 
 
 @pytest.fixture

@@ -37,4 +37,11 @@ def log_export(request, person_ids, *, reason=""):
         "path": request.get_full_path()[:300],
         "ip_address": client_ip(request),
     }
-    AccessLog.objects.bulk_create([AccessLog(person_id=pk, **common) for pk in person_ids], batch_size=1000)
+    batch = []
+    for pk in person_ids:  # any iterable: a values_list iterator is never held in memory
+        batch.append(AccessLog(person_id=pk, **common))
+        if len(batch) >= 2000:
+            AccessLog.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        AccessLog.objects.bulk_create(batch)

@@ -30,6 +30,12 @@ class AccessLog(models.Model):
         DIAGNOSTIC = "diagnostic", "Diagnostic"
         ORIENTATION = "orientation", "Orientation"
         CONTRACT = "contract", "Contrat d'engagement"
+        PLAN = "plan", "Plan d'action"
+        APPOINTMENT = "appointment", "Rendez-vous"
+        NOTE = "note", "Notes de suivi"
+        EXIT = "exit", "Sortie et bilan"
+        EMPLOYMENT = "employment", "Suivi dans l'emploi"
+        IMPORT = "import", "Import"
 
     class Channel(models.TextChoices):
         PAGE = "page", "Page"

@@ -18,6 +18,8 @@ from spie.diagnostics.models import Diagnostic, OrientationType
 from spie.network.models import Membership
 from spie.people import policies as people_policies
 from spie.people import services as people_services
+from spie.followup.services.contacts import record_contact
+from spie.followup.services.status import refresh_status
 from spie.people.models import FollowUpMembership
 
 from . import notifications, policies, scans, workflows
@@ -227,6 +229,7 @@ def decide_orientation(orientation, by_membership, *, type, structure, referent_
         person, user=referent_user, structure=structure, by=by_membership.user,
         reason=f"Décision d'orientation ({_type_label(type)})",
     )
+    refresh_status(person)
     notifications.orientation_decided(orientation, base_url=base_url)
     return orientation
 
@@ -542,6 +545,8 @@ def sign_contract(contract, by_membership, *, person_signed_on, referent_signed_
         f"Contrat d'engagement signé (version {contract.version}, {hours_label(contract.weekly_hours)} h par semaine)",
         actor=by_membership.user, structure=by_membership.structure, at=contract.signed_at,
     )
+    refresh_status(person)
+    record_contact(person, max(filter(None, [person_signed_on, referent_signed_on]), default=None))
     return contract
 
 

@@ -32,6 +32,14 @@ class Person(models.Model):
         B = "B", "Permis B"
         OTHER = "other", "Autre permis (A, C, D…)"
 
+    class Status(models.TextChoices):
+        # Where the person stands in the pathway; kept by ``spie.followup.services.status``.
+        TO_ORIENT = "to_orient", "À orienter"
+        ORIENTED = "oriented", "Orientée, contrat à signer"
+        IN_PATHWAY = "in_pathway", "En parcours"
+        IN_JOB = "in_job", "En emploi (suivi dans l'emploi)"
+        EXITED = "exited", "Sortie du parcours"
+
     territory = models.ForeignKey("network.Territory", on_delete=models.PROTECT, related_name="persons")
     # Identity
     first_name = models.CharField("prénom", max_length=100)
@@ -75,6 +83,9 @@ class Person(models.Model):
     first_name_key = models.CharField(max_length=100, editable=False)
     entered_on = models.DateField("entrée dans le parcours", default=timezone.localdate)
     last_contact_on = models.DateField("dernier contact", null=True, blank=True)
+    status = models.CharField("situation dans le parcours", max_length=12, choices=Status.choices,
+                              default=Status.TO_ORIENT)
+    exited_on = models.DateField("sortie du parcours", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

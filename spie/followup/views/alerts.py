@@ -1,0 +1,3 @@
+"""Pages: alerts (in progress)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: appointments (in progress)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: exits (in progress)."""
+
+urlpatterns = []

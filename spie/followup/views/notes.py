@@ -1,0 +1,3 @@
+"""Pages: notes (in progress)."""
+
+urlpatterns = []

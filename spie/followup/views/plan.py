@@ -1,0 +1,3 @@
+"""Pages: plan (in progress)."""
+
+urlpatterns = []
