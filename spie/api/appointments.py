@@ -1,0 +1,3 @@
+"""API of appointments (in progress)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""API of exits (in progress)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""API of imports (in progress)."""
+
+urlpatterns = []

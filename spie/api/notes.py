@@ -1,0 +1,3 @@
+"""API of notes (in progress)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""API of plans (in progress)."""
+
+urlpatterns = []
