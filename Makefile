@@ -25,7 +25,10 @@ run: install
 	@$(BIN)/python manage.py load_frameworks
 	@$(BIN)/python manage.py seed_demo --if-empty
 	@$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)
-	@SPIE_DEMO_SKIP_2FA=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "→ Tâches de fond (imports, convocations, rappels) : manage.py db_worker, journal dans var/worker.log"
+	@$(BIN)/python manage.py db_worker --interval 1 --no-reload > var/worker.log 2>&1 & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  SPIE_DEMO_SKIP_2FA=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	@$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
