@@ -418,3 +418,24 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return f"Point à {self.month} mois ({self.due_on:%d/%m/%Y})"
+
+
+class PurgeRun(models.Model):
+    """One run of the retention purge (``manage.py purge_records``): when, for which territory,
+    the cutoff applied and how many records went (or would go, in a dry run). Holds no names."""
+
+    territory = models.ForeignKey("network.Territory", on_delete=models.PROTECT, related_name="+")
+    ran_at = models.DateTimeField("exécutée le", default=timezone.now)
+    cutoff = models.DateField("date limite (dernier contact ou sortie avant le)")
+    persons_purged = models.PositiveIntegerField("dossiers supprimés", default=0)
+    dry_run = models.BooleanField("simulation", default=False)
+    by = models.CharField("lancée par", max_length=100, default="commande")
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+        verbose_name = "purge des dossiers"
+        verbose_name_plural = "purges des dossiers"
+
+    def __str__(self):
+        kind = "Simulation de purge" if self.dry_run else "Purge"
+        return f"{kind} du {timezone.localtime(self.ran_at):%d/%m/%Y} : {self.persons_purged} dossier(s)"

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from spie.core.exports import csv_response, wants_csv
+from spie.core.exports import export_format, export_response
 from spie.core.policies import view_policy
 from spie.referentials.models import DataInclusionTerm, PathwayTheme
 
@@ -33,16 +33,17 @@ def directory(request):
     )
     publics, themes = _vocabularies()
     labels = {**dict(publics), **dict(themes)}
-    if wants_csv(request):
+    fmt = export_format(request)
+    if fmt:
         header = ["Nom", "Prénom", "Fonction", "Rôle", "Structure", "Type de structure", "Commune", "Courriel",
                   "Téléphone", "Publics", "Thématiques"]
         rows = (
             [m.user.last_name, m.user.first_name, m.job_title, m.get_role_display(), m.structure.name,
              m.structure.get_kind_display(), m.structure.commune.name if m.structure.commune else "",
              m.user.email, m.user.phone, [labels.get(p, p) for p in m.publics], [labels.get(t, t) for t in m.themes]]
-            for m in qs.iterator()
+            for m in qs.iterator(chunk_size=1000)
         )
-        return csv_response("annuaire-spie", header, rows)
+        return export_response(fmt, "annuaire-spie", header, rows, sheet_title="Annuaire")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     epcis = (
         Structure.objects.filter(territory=territory, is_active=True, commune__isnull=False)

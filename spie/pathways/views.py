@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_export
-from spie.core.exports import csv_response, wants_csv
+from spie.core.exports import export_format, export_response
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.diagnostics import selectors as diagnostic_selectors
@@ -69,8 +69,9 @@ def queue(request):
     today = timezone.localdate()
     filters = selectors.QueueFilters.from_query(request.GET)
     tab = "contrats" if request.GET.get("onglet") == "contrats" else "orienter"
-    if wants_csv(request):
-        return _export_queue(request, territory, filters, tab, today)
+    fmt = export_format(request)
+    if fmt:
+        return _export_queue(request, fmt, territory, filters, tab, today)
     if tab == "orienter":
         qs = selectors.orientation_queue(territory, filters, today=today)
         counts, queue_total = selectors.queue_counts(territory, today=today)
@@ -105,12 +106,13 @@ def queue(request):
     })
 
 
-def _export_queue(request, territory, filters, tab, today):
-    """The queue tab as CSV (all rows, filters applied); written to the access log per person."""
+def _export_queue(request, fmt, territory, filters, tab, today):
+    """The queue tab as CSV or XLSX (all rows, filters applied); each person named is written to
+    the access log (ids streamed from a ``values_list`` iterator), rows are decorated by chunks."""
     if tab == "orienter":
-        rows = selectors.decorate_queue(list(selectors.orientation_queue(territory, filters, today=today)),
-                                        territory, today=today)
-        log_export(request, [p.pk for p in rows], reason="export de la file des orientations")
+        qs = selectors.orientation_queue(territory, filters, today=today)
+        log_export(request, qs.values_list("pk", flat=True).iterator(chunk_size=2000),
+                   reason="export de la file des orientations")
         header = ["Nom", "Prénom", "Droits et devoirs", "En attente depuis", "Jours", "Délai dépassé",
                   "Demande", "Structure proposée ou du référent"]
 
@@ -122,16 +124,31 @@ def _export_queue(request, territory, filters, tab, today):
                     p.delay.over, f"{o.get_kind_display()} {o.get_proposed_type_display().lower()}" if o else "",
                     str(structure)]
 
-        return csv_response("file-orientations", header, (line(p) for p in rows))
-    rows = selectors.decorate_contracts(list(selectors.awaiting_contract(territory, filters, today=today)),
-                                        territory, today=today)
-    log_export(request, [o.person_id for o in rows], reason="export des contrats à signer")
+        rows = (line(p) for chunk in _chunks(qs.iterator(chunk_size=500), 500)
+                for p in selectors.decorate_queue(chunk, territory, today=today))
+        return export_response(fmt, "file-orientations", header, rows, sheet_title="File des orientations")
+    qs = selectors.awaiting_contract(territory, filters, today=today)
+    log_export(request, qs.values_list("person_id", flat=True).iterator(chunk_size=2000),
+               reason="export des contrats à signer")
     header = ["Nom", "Prénom", "Décidée le", "Jours", "Délai dépassé", "Orientation", "Référent unique", "Structure"]
-    return csv_response("contrats-a-signer", header, (
+    rows = (
         [o.person.last_name.upper(), o.person.first_name, o.decided_at, o.delay.days, o.delay.over,
          o.get_decided_type_display(), str(o.decided_referent or ""), str(o.decided_structure or "")]
-        for o in rows
-    ))
+        for chunk in _chunks(qs.iterator(chunk_size=500), 500)
+        for o in selectors.decorate_contracts(chunk, territory, today=today)
+    )
+    return export_response(fmt, "contrats-a-signer", header, rows, sheet_title="Contrats à signer")
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # --- A person's orientations --------------------------------------------------------------

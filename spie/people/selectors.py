@@ -62,12 +62,15 @@ def caseload(user, membership, *, kind=None, public=None, commune=None, query=No
 
 
 def caseload_counts(user, membership):
-    """Counts for the home page, in one aggregate query."""
+    """Counts for the home page, in one aggregate query: total, as référent unique, by status
+    (``status_<code>``) and by public (the keys of :data:`PUBLIC_FILTERS`)."""
     base = Person.objects.filter(**policies.visible_persons_filter(user, membership))
     aggregates = {
         "total": Count("id"),
         "referent": Count("id", filter=Q(followups__kind=FollowUpMembership.Kind.REFERENT)),
     }
+    for code in Person.Status.values:
+        aggregates[f"status_{code}"] = Count("id", filter=Q(status=code))
     for key, (_label, condition) in PUBLIC_FILTERS.items():
         aggregates[key] = Count("id", filter=condition())
     return base.aggregate(**aggregates)

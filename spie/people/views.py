@@ -1,19 +1,24 @@
 """Pages about persons: caseload, search, creation, record and its sections, follow-up group."""
 
+import datetime
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models.functions import Lower
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_export
-from spie.core.exports import csv_response, wants_csv
+from spie.core.exports import export_format, export_response
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
-from spie.network.models import Membership
+from spie.followup import alerts, caseload
+from spie.network.models import Membership, Structure
 
 from . import policies, selectors, services
 from .forms import (
@@ -50,25 +55,24 @@ def _require(access, section):
 
 @view_policy("people.caseload")
 def home(request):
-    """"Mes personnes accompagnées": the caseload with filters, counts and pagination."""
+    """"Mes personnes accompagnées": my alerts, then the caseload with counts by status, public
+    and alert (each a filter), sortable columns, pagination and CSV/XLSX export."""
     membership = request.membership
     if membership.role == Membership.Role.COORDINATOR:
         overview = selectors.territory_overview(membership.structure.territory)
         return render(request, "people/overview.html", {"overview": overview,
                       "public_filters": selectors.PUBLIC_FILTERS})
-    kind = request.GET.get("role", "")
-    public = request.GET.get("public", "")
-    query = request.GET.get("q", "").strip()
-    qs = selectors.caseload(request.user, membership, kind=kind or None, public=public or None, query=query)
-    # Sorting on an expression (keys are already lower-case, so the order is the same) makes
-    # the database sort the caseload itself instead of walking the whole territory's name
-    # index and probing each person's group, which slows down deep pages on PostgreSQL.
-    qs = qs.select_related("commune").order_by(Lower("last_name_key"), Lower("first_name_key"), "id")
-    if wants_csv(request):
-        return _export_caseload(request, qs)
+    filters = caseload.CaseloadFilters.from_query(request.GET)
+    scope = alerts.personal_scope(request.user, membership)
+    qs = selectors.caseload(request.user, membership, kind=filters.role or None)
+    qs = caseload.order(caseload.narrow(qs, filters, scope), filters)
+    fmt = export_format(request)
+    if fmt:
+        return _export_caseload(request, fmt, qs)
     counts = selectors.caseload_counts(request.user, membership)
-    paginator = Paginator(qs, PAGE_SIZE)
-    if not (kind or public or query):
+    summary = alerts.summary(scope)
+    paginator = Paginator(qs.select_related("commune"), PAGE_SIZE)
+    if not filters.active:
         paginator.count = counts["total"]  # already counted: spare the same COUNT query
     page = paginator.get_page(request.GET.get("page"))
     # Role in the group of the persons shown, fetched once for the page.
@@ -91,30 +95,30 @@ def home(request):
         {
             "page": page,
             "counts": counts,
+            "alert_cards": caseload.alert_rows_of(summary),
+            **caseload.count_context(request.GET, counts, summary),
             "public_filters": [(key, label) for key, (label, _c) in selectors.PUBLIC_FILTERS.items()],
-            "filters": {"role": kind, "public": public, "q": query},
+            "filters": filters,
+            "sorts": filters.sort_links(request.GET),
             "pending_requests": pending,
             "can_create": policies.can_create_person(membership),
+            "can_see_structure_caseload": caseload.can_see_structure_caseload(membership),
         },
     )
 
 
-def _export_caseload(request, qs):
-    """The (filtered) caseload as CSV; every person named is written to the access log."""
-    persons = list(qs)
-    roles = dict(
-        FollowUpMembership.objects.filter(user=request.user, end_date__isnull=True).values_list("person_id", "kind")
+def _export_caseload(request, fmt, qs):
+    """The (filtered, sorted) caseload as CSV or XLSX, streamed; every person named is written
+    to the access log."""
+    my_role = FollowUpMembership.objects.filter(
+        person=OuterRef("pk"), user=request.user, end_date__isnull=True
+    ).values("kind")[:1]
+    qs = qs.annotate(my_role=Subquery(my_role))
+    return caseload.export(
+        request, fmt, qs, filename="mes-personnes", reason="export de la file active",
+        extra_header=["Mon rôle"],
+        extra=lambda p: ["Référent unique" if p.my_role == FollowUpMembership.Kind.REFERENT else "Membre"],
     )
-    log_export(request, [p.pk for p in persons], reason="export de la file active")
-    header = ["Nom", "Prénom", "Date de naissance", "Commune", "Mon rôle", "Droits", "Publics",
-              "Entrée dans le parcours", "Dernier contact"]
-    rows = (
-        [p.last_name.upper(), p.first_name, p.birth_date, p.commune.name if p.commune else "",
-         "Référent unique" if roles.get(p.pk) == FollowUpMembership.Kind.REFERENT else "Membre",
-         p.rights_labels, p.publics, p.entered_on, p.last_contact_on]
-        for p in persons
-    )
-    return csv_response("mes-personnes", header, rows)
 
 
 @view_policy("people.search")
@@ -218,29 +222,82 @@ def health(request, pk):
 def access_log(request, pk):
     person, access = _load(request, pk)
     _require(access, policies.ACCESS_LOG)
-    log_access(request, person, AccessLog.Section.ACCESS_LOG)
     qs = AccessLog.objects.filter(person=person).select_related("user", "structure")
-    if wants_csv(request):
+    fmt = export_format(request)
+    if fmt:
+        log_export(request, [person.pk], reason="export du journal des consultations")
         header = ["Date", "Professionnel", "Structure", "Section", "Canal", "Motif"]
         rows = ([a.at, str(a.user), str(a.structure or ""), a.get_section_display(), a.get_channel_display(),
-                 a.reason] for a in qs.iterator())
-        return csv_response("consultations", header, rows)
+                 a.reason] for a in qs.iterator(chunk_size=1000))
+        return export_response(fmt, "consultations", header, rows, sheet_title="Consultations")
+    log_access(request, person, AccessLog.Section.ACCESS_LOG)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "people/access_log.html", {"person": person, "page": page})
 
 
+class TimelineFilterForm(forms.Form):
+    """Filters of a person's timeline: event type, period, actor's structure."""
+
+    type = forms.ChoiceField(label="Type d'événement", required=False)
+    du = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                         error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."})
+    au = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                         error_messages={"invalid": "Saisissez une date valide (jj/mm/aaaa)."})
+    structure = forms.TypedChoiceField(label="Structure de l'auteur", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data, *, kinds, structures):
+        super().__init__(data)
+        self.fields["type"].choices = [("", "Tous")] + [(k, k) for k in kinds]
+        self.fields["structure"].choices = [("", "Toutes")] + [(s.pk, s.name) for s in structures]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if start and end and start > end:
+            self.add_error("au", "La date de fin doit être postérieure ou égale à la date de début.")
+            cleaned.pop("au", None)
+        return cleaned
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 @view_policy("people.timeline")
 def timeline(request, pk):
+    """Every event of the pathway, newest first, filtered by type, period and structure."""
     person, access = _load(request, pk)
     _require(access, policies.TIMELINE)
+    events = TimelineEvent.objects.filter(person=person)
+    kinds = list(events.values_list("kind", flat=True).distinct().order_by("kind"))
+    structures = Structure.objects.filter(
+        pk__in=events.filter(structure__isnull=False).values("structure_id")
+    ).only("pk", "name").order_by("name")
+    form = TimelineFilterForm(request.GET, kinds=kinds, structures=structures)
+    form.is_valid()  # errors are shown; only the valid filters apply
+    values = form.cleaned_data
+    qs = events.select_related("actor", "structure")
+    if values.get("type"):
+        qs = qs.filter(kind=values["type"])
+    if values.get("du"):
+        qs = qs.filter(at__gte=_day_start(values["du"]))
+    if values.get("au"):
+        qs = qs.filter(at__lt=_day_start(values["au"] + datetime.timedelta(days=1)))
+    if values.get("structure"):
+        qs = qs.filter(structure_id=values["structure"])
+    fmt = export_format(request)
+    if fmt:
+        log_export(request, [person.pk], reason="export de l'historique du parcours")
+        header = ["Date", "Type", "Événement", "Détail", "Par", "Structure"]
+        rows = ([e.at, e.kind, e.title, e.detail, str(e.actor or ""), str(e.structure or "")]
+                for e in qs.iterator(chunk_size=1000))
+        return export_response(fmt, f"historique-{person.pk}", header, rows, sheet_title="Historique")
     log_access(request, person, AccessLog.Section.TIMELINE)
-    qs = TimelineEvent.objects.filter(person=person).select_related("actor", "structure")
-    kind = request.GET.get("type", "")
-    if kind:
-        qs = qs.filter(kind=kind)
-    kinds = TimelineEvent.objects.filter(person=person).values_list("kind", flat=True).distinct().order_by("kind")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "people/timeline.html", {"person": person, "page": page, "kinds": kinds, "kind": kind})
+    filtered = any(values.get(key) for key in ("type", "du", "au", "structure"))
+    return render(request, "people/timeline.html", {
+        "person": person, "page": page, "form": form, "filtered": filtered,
+    })
 
 
 @require_POST

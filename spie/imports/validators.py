@@ -1,0 +1,452 @@
+"""Validation of import rows: each cell is parsed by its field's type, each error is a French
+sentence naming the cell ("Ligne 12, colonne « Date de naissance » : date illisible « 31/02/1990 »"),
+and each valid row gets its action (create, update with the diff, unchanged).
+
+The existing data is loaded once per file into dictionaries (:class:`PersonIndex`: 100,000
+persons' keys fit in memory), so validating a 50,000-row file makes no query per row. Fixing one
+row in the preview builds the same index restricted to that row's keys.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Q
+
+from spie.core.text import fold
+from spie.network import policies as network_policies
+from spie.network.models import Membership, Structure, User
+from spie.people.models import Person
+from spie.people.validators import validate_nir
+from spie.referentials.models import Commune
+
+from . import mapping as m
+from .models import ImportKind, MatchKey, RowAction
+from .readers import parse_bool, parse_date
+
+ALL = "__all__"
+AMBIGUOUS = -1
+
+SEX_WORDS = {
+    "f": "F", "femme": "F", "feminin": "F", "mme": "F", "madame": "F", "mlle": "F", "2": "F",
+    "m": "M", "h": "M", "homme": "M", "masculin": "M", "monsieur": "M", "mr": "M", "1": "M",
+    "x": "X", "nonprecise": "X", "autre": "X",
+}
+EDUCATION_WORDS = {
+    "aucun": "none", "aucundiplome": "none", "none": "none", "sansdiplome": "none", "niveau3": "3", "3": "3",
+    "cap": "3", "bep": "3", "capbep": "3", "niveau4": "4", "4": "4", "bac": "4", "baccalaureat": "4",
+    "niveau5": "5", "5": "5", "bac2": "5", "bts": "5", "dut": "5", "niveau6": "6", "6": "6", "licence": "6",
+    "bac3": "6", "niveau7": "7", "7": "7", "8": "7", "master": "7", "bac5": "7", "doctorat": "7",
+}
+ROLE_WORDS = {
+    "referent": Membership.Role.REFERENT, "referente": Membership.Role.REFERENT,
+    "chargedorientation": Membership.Role.ORIENTATION, "orientation": Membership.Role.ORIENTATION,
+    "chargeedorientation": Membership.Role.ORIENTATION,
+    "admin": Membership.Role.ADMIN, "administrateur": Membership.Role.ADMIN, "administratrice": Membership.Role.ADMIN,
+    "administrateurdelastructure": Membership.Role.ADMIN,
+    "coordinateur": Membership.Role.COORDINATOR, "coordinatrice": Membership.Role.COORDINATOR,
+    "coordinator": Membership.Role.COORDINATOR, "coordinateurspie": Membership.Role.COORDINATOR,
+}
+
+# Fields of Person the import writes (postal_code only helps find the commune).
+PERSON_FIELDS = tuple(t.name for t in m.PERSON_TARGETS if t.name not in {"postal_code"})
+KEY_FIELDS = {MatchKey.INTERNAL_ID: "internal_id", MatchKey.NIR: "nir", MatchKey.CAF_NUMBER: "caf_number"}
+
+
+def cell_error(line, column, problem):
+    return f"Ligne {line}, colonne « {column} » : {problem}"
+
+
+def normalise_identifier(value):
+    return "".join(str(value or "").split()).upper()
+
+
+@dataclass
+class RowResult:
+    cleaned: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    action: str = RowAction.ERROR
+    target_id: int | None = None
+    diff: dict = field(default_factory=dict)
+    key: str = ""
+    nir: str = ""
+
+
+class CommuneIndex:
+    """Communes by INSEE code and by folded name, loaded once (lazily, only if mapped)."""
+
+    def __init__(self):
+        self.by_code = {}
+        self.by_name = {}
+        for code, name, postal_codes in Commune.objects.values_list("code_insee", "name", "postal_codes"):
+            self.by_code[code] = (code, name)
+            self.by_name.setdefault(fold(name), []).append((code, postal_codes.split()))
+
+    def resolve(self, text, postal_code=""):
+        """``(code, None)`` or ``(None, problem)``."""
+        value = text.strip()
+        if value.upper() in self.by_code:
+            return value.upper(), None
+        if value.isdigit() and len(value) == 4 and "0" + value in self.by_code:  # 1053 for 01053 (spreadsheet)
+            return "0" + value, None
+        candidates = self.by_name.get(fold(value), [])
+        if postal_code and len(candidates) > 1:
+            candidates = [c for c in candidates if postal_code in c[1]] or candidates
+        if len(candidates) == 1:
+            return candidates[0][0], None
+        if not candidates:
+            return None, f"commune inconnue « {value} » (indiquez le code INSEE ou le nom exact)"
+        return None, f"plusieurs communes s'appellent « {value} » : ajoutez la colonne « Code postal » ou le code INSEE"
+
+
+def parse_cell(target, text, *, communes=None, postal_code=""):
+    """``(value, None)`` or ``(None, problem)`` for a non-empty cell."""
+    text = text.strip()
+    kind = target.type
+    try:
+        if kind == m.DATE:
+            value = parse_date(text)
+            if target.name == "birth_date" and not date(1900, 1, 1) <= value <= date.today():
+                return None, f"date de naissance impossible « {text} »"
+            return value.isoformat(), None
+        if kind == m.BOOL:
+            return parse_bool(text), None
+    except ValueError:
+        if kind == m.DATE:
+            return None, f"date illisible « {text} » (attendu JJ/MM/AAAA)"
+        return None, f"valeur non reconnue « {text} » (attendu : oui ou non)"
+    if kind == m.CHOICE:
+        words = SEX_WORDS if target.name == "sex" else EDUCATION_WORDS
+        value = words.get(fold(text))
+        if value is None:
+            return None, f"valeur non reconnue « {text} » ({target.help})"
+        return value, None
+    if kind == m.ROLE:
+        value = ROLE_WORDS.get(fold(text))
+        if value is None:
+            return None, f"rôle inconnu « {text} » ({target.help})"
+        return str(value), None
+    if kind == m.EMAIL:
+        value = text.lower()
+        try:
+            validate_email(value)
+        except ValidationError:
+            return None, f"adresse électronique invalide « {text} »"
+        return value, None
+    if kind == m.NIR:
+        value = normalise_identifier(text)
+        try:
+            validate_nir(value)
+        except ValidationError as exc:
+            return None, f"NIR invalide « {text} » ({exc.messages[0].rstrip('.')})"
+        return value, None
+    if kind == m.POSTAL_CODE:
+        value = text.replace(" ", "")
+        if value.isdigit() and len(value) == 4:
+            value = "0" + value
+        if not (value.isdigit() and len(value) == 5):
+            return None, f"code postal invalide « {text} » (5 chiffres)"
+        return value, None
+    if kind == m.SIRET:
+        value = text.replace(" ", "")
+        if not (value.isdigit() and len(value) == 14):
+            return None, f"SIRET invalide « {text} » (14 chiffres)"
+        return value, None
+    if kind == m.COMMUNE:
+        return communes.resolve(text, postal_code)
+    if len(text) > target.max_length:
+        return None, f"texte trop long ({len(text)} caractères, {target.max_length} au plus)"
+    return text, None
+
+
+def clean_cells(kind, line, raw, mapping, *, communes=None):
+    """Parse every mapped cell of one row: ``(cleaned, errors)``; empty cells are left out."""
+    cleaned, errors = {}, {}
+    postal_code = ""
+    if kind == ImportKind.PERSONS and raw.get("postal_code"):
+        postal_code, _problem = parse_cell(m.target_map(kind)["postal_code"], raw["postal_code"])
+    for target in m.TARGETS[kind]:
+        if target.name not in mapping and target.name not in raw:
+            continue
+        text = str(raw.get(target.name) or "").strip()
+        column = mapping.get(target.name) or target.label
+        if not text:
+            if target.required:
+                errors[target.name] = cell_error(line, column, "valeur obligatoire manquante")
+            continue
+        value, problem = parse_cell(target, text, communes=communes, postal_code=postal_code or "")
+        if problem:
+            errors[target.name] = cell_error(line, column, problem)
+        else:
+            cleaned[target.name] = value
+    return cleaned, errors
+
+
+def names_key(last_name, first_name, birth_date):
+    return f"{fold(last_name)}|{fold(first_name)}|{birth_date}"
+
+
+def person_key(match_key, cleaned):
+    """The match key value of a cleaned row ("" when its field is empty)."""
+    if match_key == MatchKey.NAMES_BIRTH_DATE:
+        if not all(cleaned.get(f) for f in ("last_name", "first_name", "birth_date")):
+            return ""
+        return names_key(cleaned["last_name"], cleaned["first_name"], cleaned["birth_date"])
+    return normalise_identifier(cleaned.get(KEY_FIELDS[match_key], ""))
+
+
+class PersonIndex:
+    """The territory's persons' keys: ``key → id`` (or AMBIGUOUS), ``NIR → id``, names → ids.
+
+    Restricted to ``only`` (a Q) when one row is re-validated.
+    """
+
+    def __init__(self, territory, match_key, *, only=None):
+        self.match_key = match_key
+        self.by_key, self.nir_owner, self.by_names = {}, {}, {}
+        key_field = KEY_FIELDS.get(match_key)
+        columns = ["id", "nir", "last_name_key", "first_name_key", "birth_date"]
+        if key_field and key_field != "nir":
+            columns.append(key_field)
+        qs = Person.objects.filter(territory=territory)
+        if only is not None:
+            qs = qs.filter(only)
+        for values in qs.values_list(*columns).iterator(chunk_size=5000):
+            pk, nir, last_key, first_key, birth_date = values[:5]
+            names = f"{last_key}|{first_key}|{birth_date.isoformat()}"
+            key_value = normalise_identifier(values[5] if len(values) > 5 else nir) if key_field else names
+            if key_value:
+                self.by_key[key_value] = AMBIGUOUS if key_value in self.by_key else pk
+            if nir:
+                self.nir_owner[nir] = pk
+            self.by_names.setdefault(names, []).append((pk, key_value))
+
+    @classmethod
+    def for_row(cls, territory, match_key, cleaned):
+        """An index of the persons that could concern one row (a handful of indexed queries)."""
+        condition = Q(pk__in=[])
+        if cleaned.get("nir"):
+            condition |= Q(nir=cleaned["nir"])
+        key_field = KEY_FIELDS.get(match_key)
+        if key_field and key_field != "nir" and cleaned.get(key_field):
+            condition |= Q(**{key_field: cleaned[key_field]})
+        if all(cleaned.get(f) for f in ("last_name", "first_name", "birth_date")):
+            condition |= Q(last_name_key=fold(cleaned["last_name"]), first_name_key=fold(cleaned["first_name"]),
+                           birth_date=cleaned["birth_date"])
+        return cls(territory, match_key, only=condition)
+
+
+def _json_value(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def stored_values(person_values):
+    """A person's stored fields in the same JSON form as a cleaned row."""
+    values = {f: _json_value(person_values.get(f)) for f in PERSON_FIELDS if f != "commune"}
+    values["commune"] = person_values.get("commune_id")
+    return values
+
+
+def fetch_stored(ids):
+    """``{id: stored values}`` for the persons matched by a batch of rows (one query)."""
+    if not ids:
+        return {}
+    fields = [f for f in PERSON_FIELDS if f != "commune"] + ["commune_id", "id"]
+    return {v["id"]: stored_values(v) for v in Person.objects.filter(pk__in=ids).values(*fields)}
+
+
+def person_diff(stored, cleaned):
+    """``{field: [old, new]}`` for the non-empty cells that differ from the stored record."""
+    diff = {}
+    for name, new in cleaned.items():
+        if name not in PERSON_FIELDS or new in ("", None):
+            continue
+        old = stored.get(name)
+        if name in {"nir", "caf_number", "internal_id", "france_travail_id", "msa_number"}:
+            same = normalise_identifier(old) == normalise_identifier(new)
+        else:
+            same = old == new
+        if not same:
+            diff[name] = [old if old is not None else "", new]
+    return diff
+
+
+class PersonValidator:
+    """Validates the rows of a persons file in batches (see :meth:`validate_batch`)."""
+
+    def __init__(self, job, *, index=None, communes=None):
+        self.job = job
+        self.mapping = job.mapping
+        self.match_key = job.match_key
+        self.index = index
+        self._communes = communes
+        self.seen_keys, self.seen_nirs = {}, {}
+
+    @property
+    def communes(self):
+        if self._communes is None and "commune" in self.mapping:
+            self._communes = CommuneIndex()
+        return self._communes
+
+    def key_label(self):
+        return MatchKey(self.match_key).label.lower()
+
+    def first_pass(self, line, raw):
+        """Parse cells and find the target; the diff needs the stored values (second pass)."""
+        cleaned, errors = clean_cells(ImportKind.PERSONS, line, raw, self.mapping, communes=self.communes)
+        result = RowResult(cleaned=cleaned, errors=errors, nir=cleaned.get("nir", ""))
+        result.key = person_key(self.match_key, cleaned)
+        if not result.key and self.match_key != MatchKey.NAMES_BIRTH_DATE and KEY_FIELDS[self.match_key] not in errors:
+            field_name = KEY_FIELDS[self.match_key]
+            errors[field_name] = cell_error(
+                line, self.mapping.get(field_name, m.target_map(ImportKind.PERSONS)[field_name].label),
+                "valeur obligatoire manquante (c'est la clé de rapprochement choisie)",
+            )
+        if result.key:
+            earlier = self.seen_keys.get(result.key)
+            if earlier is not None and earlier != line:
+                errors[ALL] = f"Ligne {line} : doublon de la ligne {earlier} dans le fichier (même {self.key_label()})"
+            else:
+                self.seen_keys.setdefault(result.key, line)
+        if result.nir:
+            earlier = self.seen_nirs.get(result.nir)
+            if earlier is not None and earlier != line:
+                errors.setdefault("nir", cell_error(line, self.mapping.get("nir", "NIR"),
+                                                    f"même NIR que la ligne {earlier} du fichier"))
+            else:
+                self.seen_nirs.setdefault(result.nir, line)
+        if result.key:
+            self._find_target(line, result)
+        return result
+
+    def _find_target(self, line, result):
+        index, cleaned = self.index, result.cleaned
+        target = index.by_key.get(result.key)
+        if target == AMBIGUOUS:
+            result.errors[ALL] = (
+                f"Ligne {line} : plusieurs personnes du territoire ont ce {self.key_label()} ; "
+                "choisissez une autre clé de rapprochement ou écartez la ligne"
+            )
+            return
+        names = None
+        if all(cleaned.get(f) for f in ("last_name", "first_name", "birth_date")):
+            names = names_key(cleaned["last_name"], cleaned["first_name"], cleaned["birth_date"])
+        if target is None and self.match_key != MatchKey.NAMES_BIRTH_DATE and names:
+            homonyms = index.by_names.get(names, [])
+            without_key = [pk for pk, key_value in homonyms if not key_value]
+            if len(without_key) == 1 and len(homonyms) == 1:
+                target = without_key[0]  # the same person, recorded by hand without this identifier
+            elif homonyms:
+                result.errors[ALL] = (
+                    f"Ligne {line} : une personne du territoire a déjà ces nom, prénom et date de naissance "
+                    f"avec un autre {self.key_label()} ; vérifiez, puis corrigez ou écartez la ligne"
+                )
+                return
+        if result.nir:
+            owner = index.nir_owner.get(result.nir)
+            if owner is not None and owner != target:
+                result.errors.setdefault("nir", cell_error(
+                    line, self.mapping.get("nir", "NIR"),
+                    "ce NIR est déjà enregistré pour une autre personne du territoire"))
+                return
+        result.target_id = target
+
+    def finish(self, results_with_stored):
+        for result, stored in results_with_stored:
+            if result.errors:
+                result.action = RowAction.ERROR
+                continue
+            if result.target_id is None:
+                result.action = RowAction.CREATE
+                result.diff = {}
+                continue
+            result.diff = person_diff(stored or {}, result.cleaned)
+            result.action = RowAction.UPDATE if result.diff else RowAction.UNCHANGED
+
+    def validate_batch(self, rows):
+        """``rows``: ``[(line, raw)]`` → ``[RowResult]`` (one query for the stored values)."""
+        results = [self.first_pass(line, raw) for line, raw in rows]
+        stored = fetch_stored({r.target_id for r in results if r.target_id and not r.errors})
+        self.finish([(r, stored.get(r.target_id)) for r in results])
+        return results
+
+
+class ProfessionalValidator:
+    """Professionals (into the job's structure) and memberships (SIRET of a structure the
+    importer administers): new account, new membership, or already there."""
+
+    def __init__(self, job):
+        self.job = job
+        self.mapping = job.mapping
+        self.kind = job.kind
+        self.seen_keys, self.seen_nirs = {}, {}
+        admin_structure_ids = Membership.objects.filter(
+            user=job.created_by, role=Membership.Role.ADMIN, is_active=True,
+        ).values_list("structure_id", flat=True)
+        self.structures = {
+            s.siret: s for s in Structure.objects.filter(pk__in=list(admin_structure_ids), is_active=True) if s.siret
+        }
+
+    def structure_for(self, cleaned, line, errors):
+        if self.kind == ImportKind.PROFESSIONALS:
+            return self.job.structure
+        siret = cleaned.get("siret")
+        if not siret:
+            return None
+        structure = self.structures.get(siret)
+        if structure is None:
+            errors["siret"] = cell_error(
+                line, self.mapping.get("siret", "SIRET"),
+                f"aucune structure dont vous êtes administrateur n'a le SIRET « {siret} »",
+            )
+        return structure
+
+    def validate_batch(self, rows):
+        parsed = []
+        for line, raw in rows:
+            cleaned, errors = clean_cells(self.kind, line, raw, self.mapping)
+            structure = self.structure_for(cleaned, line, errors)
+            role = cleaned.get("role")
+            if structure is not None and role and role not in network_policies.grantable_roles(structure):
+                errors["role"] = cell_error(
+                    line, self.mapping.get("role", "Rôle"),
+                    f"le rôle « {Membership.Role(role).label} » ne peut pas être attribué dans une structure de "
+                    f"type « {structure.get_kind_display()} »",
+                )
+            result = RowResult(cleaned=cleaned, errors=errors)
+            if structure is not None:
+                cleaned["structure_id"] = structure.pk
+            if cleaned.get("email") and role and structure is not None:
+                result.key = f"{cleaned['email']}|{structure.pk}|{role}"
+                earlier = self.seen_keys.get(result.key)
+                if earlier is not None and earlier != line:
+                    errors[ALL] = (f"Ligne {line} : doublon de la ligne {earlier} dans le fichier "
+                                   "(même courriel et rôle)")
+                else:
+                    self.seen_keys.setdefault(result.key, line)
+            parsed.append((result, structure))
+        emails = {r.cleaned["email"] for r, _s in parsed if r.cleaned.get("email")}
+        users = {u.email: u for u in User.objects.filter(email__in=emails)} if emails else {}
+        active = set()
+        if users:
+            active = set(Membership.objects.filter(user__in=users.values(), is_active=True).values_list(
+                "user_id", "structure_id", "role"))
+        for result, structure in parsed:
+            if result.errors:
+                result.action = RowAction.ERROR
+                continue
+            user = users.get(result.cleaned["email"])
+            role = result.cleaned["role"]
+            label = f"{Membership.Role(role).label} — {structure}"
+            if user is None:
+                result.action = RowAction.CREATE
+                result.diff = {"membership": ["", label]}
+            elif (user.pk, structure.pk, role) in active:
+                result.action, result.target_id = RowAction.UNCHANGED, user.pk
+            else:
+                result.action, result.target_id = RowAction.UPDATE, user.pk
+                result.diff = {"membership": ["", label]}
+        return [r for r, _s in parsed]
