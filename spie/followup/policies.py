@@ -6,8 +6,9 @@ post-hiring follow-up). Plain functions on top of :func:`spie.people.policies.ac
   opposition).
 - Notes have a confidentiality class:
   - ``group``: active members of the follow-up group (référent and members);
-  - ``structure``: professionals who may open the record *and* currently belong to the
-    author's structure;
+  - ``structure``: a restriction of the group class: the active group members who currently
+    belong to the author's structure (a structure admin or a chargé d'orientation who opens the
+    record without being in the group reads neither class, except their own notes);
   - ``health``: only those who see the restricted health section.
   The author keeps sight of their own note while they may open the record.
 """
@@ -51,8 +52,8 @@ def visible_notes_q(user, membership, access):
     condition = Q(pk__in=[])
     if access.relation in GROUP_RELATIONS:
         condition |= Q(confidentiality=Note.Confidentiality.GROUP)
-    structure_ids = people_policies.current_structure_ids(user)
-    condition |= Q(confidentiality=Note.Confidentiality.STRUCTURE, author_structure_id__in=structure_ids)
+        structure_ids = people_policies.current_structure_ids(user)
+        condition |= Q(confidentiality=Note.Confidentiality.STRUCTURE, author_structure_id__in=structure_ids)
     if access.can_see_health:
         condition |= Q(confidentiality=Note.Confidentiality.HEALTH)
     # The author's own notes, except health notes once the health right is lost.
@@ -67,11 +68,13 @@ def can_read_note(user, membership, access, note):
         return access.can_see_health
     if note.author_id == user.id:
         return True
+    if access.relation not in GROUP_RELATIONS:
+        return False
     if note.confidentiality == Note.Confidentiality.GROUP:
-        return access.relation in GROUP_RELATIONS
+        return True
     return note.author_structure_id in people_policies.current_structure_ids(user)
 
 
 def can_change_note(user, access, note):
     """Only the author edits or deletes a note, while they may still read it."""
-    return note.author_id == user.id and can_edit(access)
+    return note.author_id == user.id and can_edit(access) and can_read_note(user, None, access, note)

@@ -65,7 +65,11 @@ class Orientation(models.Model):
                 fields=["person"], condition=Q(status="proposed"), name="orientation_one_pending_per_person"
             )
         ]
-        indexes = [models.Index(fields=["status", "proposed_at"], name="orientation_queue")]
+        indexes = [
+            models.Index(fields=["status", "proposed_at"], name="orientation_queue"),
+            # Alerts of a caseload: a person's pending or decided orientation.
+            models.Index(fields=["person", "status"], name="orientation_person_status"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.person_id} — {self.get_status_display()}"
@@ -126,6 +130,8 @@ class EngagementContract(models.Model):
                 fields=["person"], condition=Q(status="draft"), name="contract_one_draft_per_person"
             ),
         ]
+        # Alerts of a caseload: the signed contract and its review date.
+        indexes = [models.Index(fields=["person", "status", "review_date"], name="contract_person_review")]
 
     def __str__(self):
         return f"Contrat v{self.version} de {self.person_id} ({self.get_status_display()})"

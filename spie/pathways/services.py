@@ -15,11 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from spie.diagnostics.models import Diagnostic, OrientationType
+from spie.followup.services.contacts import record_contact
+from spie.followup.services.status import refresh_status
 from spie.network.models import Membership
 from spie.people import policies as people_policies
 from spie.people import services as people_services
-from spie.followup.services.contacts import record_contact
-from spie.followup.services.status import refresh_status
 from spie.people.models import FollowUpMembership
 
 from . import notifications, policies, scans, workflows

@@ -49,7 +49,7 @@ def bodies(response):
     ("referent", {"groupe", "structure-a", "sante"}),
     ("colleague", {"groupe", "structure-a"}),  # group member of the author's structure
     ("member", {"groupe", "structure-b"}),
-    ("admin_a", {"structure-a"}),  # reads the record, not a group member
+    ("admin_a", set()),  # reads the record, not a group member: no note class
     ("outsider", 403),
     ("foreigner", 404),
 ])

@@ -90,10 +90,15 @@ def test_colleague_of_the_author_outside_the_group_reads_nothing(world, notes):
     assert visible_bodies(world, "colleague") == 403
 
 
-def test_structure_admin_reads_the_structure_notes_but_not_the_group_ones(world, notes):
-    # The admin opens the record (to manage the group) without being a member: structure notes of its
-    # structure only (see the report: the group class is narrower than the structure class here).
-    assert visible_bodies(world, "admin_ref") == {"structure"}
+def test_structure_admin_outside_the_group_reads_neither_group_nor_structure_notes(world, notes):
+    # The admin opens the record to manage the group without being a member: the structure class
+    # restricts the group class, it never widens it.
+    assert visible_bodies(world, "admin_ref") == set()
+
+
+def test_structure_admin_in_the_group_reads_the_notes_of_their_structure(world, notes):
+    add_to_group(world["person"], world["admin_ref"])
+    assert visible_bodies(world, "admin_ref") == {"group", "structure"}
 
 
 def test_orientation_officer_reads_only_own_notes(world, notes):
