@@ -18,8 +18,24 @@ Groups:
   one) and on the PostgreSQL one of the pages group (or a new one)
   → ``BENCH diagnostic_rescore_100k_s[<db>]``. It runs last: it adds diagnostics to the
   databases the pages were timed on.
+- ``followup``: the demo référente's home with its alerts (``bench/followup.py``; the seed gives
+  her at least one alert of every kind), ``/healthz`` beside it as the baseline, on the seeded
+  SQLite and PostgreSQL databases → ``BENCH home_alerts_p50_ms[<db>]``, ``…_p95_ms[<db>]`` and
+  the headlines ``BENCH home_alerts_p50_ms`` / ``…_p95_ms`` (SQLite). Target: under 150 ms.
+- ``exports``: the caseload export (``/?format=csv`` and ``xlsx``) of a bench professional member
+  of every person's group, each in a fresh process, its peak resident memory and seconds
+  (``bench/exports.py``, SQLite) → ``BENCH export_100k_csv_peak_mb``, ``…_xlsx_peak_mb``
+  (target: under 300 MB), ``BENCH export_100k_csv_s``, ``…_xlsx_s``.
+- ``imports``: ``manage.py import_file`` of a 50,000-row persons CSV, validated and committed
+  (``bench/imports.py``), on the seeded SQLite and PostgreSQL databases
+  → ``BENCH import_50k_s[<db>]`` (the command's validate_s + commit_s) and the headline
+  ``BENCH import_50k_s`` (SQLite). Target: under 60 s. It adds 50,000 persons: it runs last.
 
-    .venv/bin/python bench/run.py [--only seed|pages|diagnostics] [--persons 100000] [--requests 200]
+The groups run in this order: seed, pages, followup, exports, diagnostics, imports; the SQLite
+and PostgreSQL databases seeded by the first group that needs them are shared by the others.
+
+    .venv/bin/python bench/run.py [--only seed|pages|diagnostics|followup|exports|imports] [--persons 100000]
+        [--requests 200]
 """
 
 import argparse
@@ -34,12 +50,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-GROUPS = ("seed", "pages", "diagnostics")
+GROUPS = ("seed", "pages", "diagnostics", "followup", "exports", "imports")
 BUDGET_S = 19 * 60  # the whole run must end within 20 minutes
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
 SEED = 31
 PAGES = ("healthz", "home", "search", "record", "diagnostic_result", "orientation_queue")
 HEADLINE_PAGES = ("diagnostic_result",)  # also printed without the database (SQLite), as the issue names them
+IMPORT_ROWS = 50_000
 
 _started = time.monotonic()
 
@@ -274,13 +291,120 @@ def print_pages(results, bench_lines=True):
     sys.stdout.flush()
 
 
+def _table(header, rows, left=(0,)):
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(
+            cell.ljust(width) if i in left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print()
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print()
+
+
+def run_followup(db, args):
+    say(f"{db.label} : accueil du référent avec alertes, {args.requests} requêtes après {args.warmup} de chauffe…")
+    worker_args = ["--requests", str(args.requests), "--warmup", str(args.warmup)]
+    return run_worker(db.label, dict(db.env, DEBUG="0"), "followup.py", worker_args, "le banc d'essai du suivi")
+
+
+def print_followup(results):
+    header = ("page", "base", "personnes", "file active", "p50 ms", "p95 ms", "max ms", "n", "URL")
+    rows = []
+    for result in results:
+        for page in ("healthz", "home_alerts"):
+            data = result["pages"][page]
+            rows.append((
+                page, result["label"], str(result["persons"]), str(result["caseload"]), f"{data['p50']:.1f}",
+                f"{data['p95']:.1f}", f"{data['max']:.1f}", str(data["n"]), data["url"],
+            ))
+    _table(header, rows, left=(0, 1, 8))
+    for result in results:
+        alerts = ", ".join(f"{kind} {n}" for kind, n in result["alerts"].items())
+        print(f"(alertes de la référente [{result['label']}] : {alerts})")
+    for result in results:
+        label, data = result["label"], result["pages"]
+        print(f"BENCH home_alerts_p50_ms[{label}] {data['home_alerts']['p50']:.1f}")
+        print(f"BENCH home_alerts_p95_ms[{label}] {data['home_alerts']['p95']:.1f}")
+        print(f"BENCH healthz_baseline_p50_ms[{label}] {data['healthz']['p50']:.1f}")
+    for result in results:
+        if result["label"] == "sqlite":
+            print(f"BENCH home_alerts_p50_ms {result['pages']['home_alerts']['p50']:.1f}")
+            print(f"BENCH home_alerts_p95_ms {result['pages']['home_alerts']['p95']:.1f}")
+    sys.stdout.flush()
+
+
+def run_exports(db):
+    say(f"{db.label} : exports CSV et XLSX de la file active (mémoire de pointe)…")
+    return run_worker(db.label, dict(db.env, DEBUG="0"), "exports.py", [], "le banc d'essai des exports")
+
+
+def print_exports(result, persons):
+    size = "100k" if persons == 100_000 else str(persons)
+    header = ("format", "base", "lignes", "Mo", "secondes", "RSS avant Mo", "pic RSS Mo", "pic - avant Mo", "flux")
+    rows = [
+        (
+            fmt, result["label"], str(data["rows"]), f"{data['bytes'] / 2**20:.1f}", f"{data['seconds']:.1f}",
+            f"{data['baseline_mb']:.0f}", f"{data['peak_mb']:.0f}", f"{data['peak_mb'] - data['baseline_mb']:.0f}",
+            "oui" if data["streamed"] else "non",
+        )
+        for fmt, data in result["exports"].items()
+    ]
+    _table(header, rows, left=(0, 1))
+    for fmt, data in result["exports"].items():
+        print(f"BENCH export_{size}_{fmt}_peak_mb {data['peak_mb']:.0f}")
+        print(f"BENCH export_{size}_{fmt}_s {data['seconds']:.1f}")
+        print(f"BENCH export_{size}_{fmt}_rows {data['rows']}")
+    sys.stdout.flush()
+
+
+def run_imports(db, args):
+    say(f"{db.label} : import_file de {args.import_rows} personnes (vérification + import)…")
+    worker_args = ["--rows", str(args.import_rows), "--seed", str(SEED), "--timeout", str(max(60, remaining() - 30))]
+    return run_worker(db.label, dict(db.env, DEBUG="0"), "imports.py", worker_args, "le banc d'essai des imports")
+
+
+def print_imports(results, rows_count):
+    size = "50k" if rows_count == 50_000 else str(rows_count)
+    header = ("base", "personnes avant", "lignes", "valides", "erreurs", "créées", "mises à jour", "vérif. s",
+              "import s", "total s", "commande s")
+    rows = [
+        (
+            r["label"], str(r["persons_before"]), str(r.get("rows")), str(r.get("valid")), str(r.get("errors")),
+            str(r.get("created")), str(r.get("updated")), f"{r.get('validate_s', 0):.1f}",
+            f"{r.get('commit_s', 0):.1f}", f"{r['import_s']:.1f}", f"{r['wall_s']:.1f}",
+        )
+        for r in results
+    ]
+    _table(header, rows, left=(0,))
+    print("(total = validate_s + commit_s de la commande ; « commande » : durée du processus, démarrage compris)")
+    for r in results:
+        print(f"BENCH import_{size}_s[{r['label']}] {r['import_s']:.1f}")
+        print(f"BENCH import_{size}_wall_s[{r['label']}] {r['wall_s']:.1f}")
+    for r in results:
+        if r["label"] == "sqlite":
+            print(f"BENCH import_{size}_s {r['import_s']:.1f}")
+    sys.stdout.flush()
+
+
 def main():
     parser = argparse.ArgumentParser(description="Bancs d'essai de la plateforme SPIE")
     parser.add_argument("--only", choices=GROUPS, help="ne lancer qu'un groupe")
     parser.add_argument("--persons", type=int, default=100_000, help="personnes à créer (défaut : 100000)")
     parser.add_argument("--requests", type=int, default=200, help="requêtes chronométrées par page (défaut : 200)")
     parser.add_argument("--warmup", type=int, default=20, help="requêtes de chauffe par page (défaut : 20)")
-    parser.add_argument("--no-postgresql", action="store_true", help="pages, diagnostics : SQLite seulement")
+    parser.add_argument(
+        "--no-postgresql", action="store_true", help="pages, diagnostics, followup, imports : SQLite seulement"
+    )
+    parser.add_argument(
+        "--import-rows", type=int, default=IMPORT_ROWS, help=f"imports : lignes du fichier (défaut : {IMPORT_ROWS})"
+    )
     parser.add_argument(
         "--diagnostics", type=int, default=100_000,
         help="diagnostics : diagnostics terminés à re-noter (défaut : 100000)",
@@ -326,6 +450,19 @@ def main():
             if seeded_postgresql() is not None:
                 results.append(run_pages(postgresql, args))
             print_pages(results, bench_lines=not args.about_only)
+        if "followup" in groups:
+            if not sqlite.seeded:
+                sqlite.prepare()
+                sqlite.seed(args.persons)
+            results = [run_followup(sqlite, args)]
+            if seeded_postgresql() is not None:
+                results.append(run_followup(postgresql, args))
+            print_followup(results)
+        if "exports" in groups:
+            if not sqlite.seeded:
+                sqlite.prepare()
+                sqlite.seed(args.persons)
+            print_exports(run_exports(sqlite), args.persons)
         if "diagnostics" in groups:
             engine_s = run_engine()
             say(f"moteur de notation : {engine_s:.2f} s pour 100000 jeux de réponses")
@@ -336,6 +473,14 @@ def main():
             if seeded_postgresql() is not None:
                 results.append(run_rescore(postgresql, args))
             print_diagnostics(engine_s, results, args.diagnostics)
+        if "imports" in groups:
+            if not sqlite.seeded:
+                sqlite.prepare()
+                sqlite.seed(args.persons)
+            results = [run_imports(sqlite, args)]
+            if seeded_postgresql() is not None:
+                results.append(run_imports(postgresql, args))
+            print_imports(results, args.import_rows)
     except BenchFailure as exc:
         say(f"ÉCHEC : {exc}")
         failed = True

@@ -500,6 +500,9 @@ def seed(*, persons=DEFAULT_PERSONS, seed=DEFAULT_SEED, if_empty=False, progress
     from .demo_pathways import seed_pathways
 
     result.counts.update(seed_pathways(result.territory, seed=seed, today=today, log=log, progress_file=progress_file))
+    from .demo_followup import seed_followup
+
+    result.counts.update(seed_followup(result.territory, seed=seed, today=today, log=log, progress_file=progress_file))
     _analyze()
     return result
 
@@ -518,10 +521,21 @@ def _analyze():
     if connection.vendor != "postgresql":
         return
     from spie.diagnostics.models import Barrier, Diagnostic
+    from spie.followup.models import (
+        Appointment,
+        Checkpoint,
+        Employment,
+        Note,
+        PathwayExit,
+        PlanAction,
+        PlanObjective,
+        PlanTransition,
+    )
     from spie.pathways.models import EngagementContract, Orientation, OrientationTransition
 
     models = [Structure, User, Membership, Person, FollowUpMembership, Consent, TimelineEvent, HealthInfo,
-              Diagnostic, Barrier, Orientation, OrientationTransition, EngagementContract]
+              Diagnostic, Barrier, Orientation, OrientationTransition, EngagementContract,
+              PlanObjective, PlanAction, PlanTransition, Appointment, Note, PathwayExit, Employment, Checkpoint]
     tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
