@@ -159,14 +159,13 @@ def _waiting_for_orientation(scope):
 
 def kind_querysets(scope, *, today=None, now=None):
     """``{kind: queryset of (person_id, kind, since)}``, unordered, one row per alert."""
-    from spie.pathways.models import EngagementContract
+    from spie.pathways.models import EngagementContract, Orientation
 
     today = today or timezone.localdate()
     now = now or timezone.now()
     territory = scope.territory
     exited = Person.Status.EXITED
     no_contact_cutoff = today - datetime.timedelta(days=int(territory.setting("no_contact_alert_days")))
-    over = pathway_selectors.QueueFilters(over_only=True)  # the queue's "délai dépassé"
 
     in_scope = {"person__in": scope.persons}
     no_contact = Person.objects.filter(pk__in=scope.persons).exclude(status=exited).annotate(
@@ -178,8 +177,11 @@ def kind_querysets(scope, *, today=None, now=None):
     orientation = _waiting_for_orientation(scope).exclude(status=exited).filter(
         waiting_since__lt=pathway_selectors._cutoff(today, territory.orientation_delay_days)
     )
-    contract = pathway_selectors.awaiting_contract(territory, over, today=today).select_related(None).filter(
-        **in_scope
+    contract = pathway_selectors.latest_decisions_without_contract(
+        Orientation.objects.filter(
+            **in_scope, status=Orientation.Status.DECIDED,
+            decided_at__lt=pathway_selectors.contract_delay_start(territory, today),
+        )
     ).exclude(person__status=exited)
     attendance = Appointment.objects.filter(
         scope.appointments,

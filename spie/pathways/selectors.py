@@ -284,21 +284,35 @@ def decorate_queue(persons, territory, *, today=None):
     return persons
 
 
-def awaiting_contract(territory, filters=None, *, today=None):
-    """Latest decided orientations with no contract signed since the decision, oldest first."""
-    filters = filters or QueueFilters()
-    today = today or timezone.localdate()
+def latest_decisions_without_contract(orientations):
+    """Among ``orientations``: the latest decided one of each person with no contract signed since.
+
+    The queue passes the territory's orientations; the alerts of a caseload pass those of its
+    persons (``person__in``), so that their cost follows the caseload, not the territory.
+    """
     newer = Orientation.objects.filter(
         person=OuterRef("person"), status=Status.DECIDED, decided_at__gt=OuterRef("decided_at")
     )
     signed_since = EngagementContract.objects.filter(
         person=OuterRef("person"), signed_at__isnull=False, signed_at__gte=OuterRef("decided_at")
     )
-    qs = (
-        Orientation.objects.filter(person__territory=territory, status=Status.DECIDED, decided_at__isnull=False)
+    return (
+        orientations.filter(status=Status.DECIDED, decided_at__isnull=False)
         .exclude(Exists(newer))
         .exclude(Exists(signed_since))
     )
+
+
+def contract_delay_start(territory, today):
+    """Decisions before this moment are over the delay to sign the contract."""
+    return _start_of_day(_cutoff(today, territory.contract_delay_days))
+
+
+def awaiting_contract(territory, filters=None, *, today=None):
+    """Latest decided orientations with no contract signed since the decision, oldest first."""
+    filters = filters or QueueFilters()
+    today = today or timezone.localdate()
+    qs = latest_decisions_without_contract(Orientation.objects.filter(person__territory=territory))
     if filters.public:
         qs = qs.filter(person__in=Person.objects.filter(territory=territory).filter(
             PUBLIC_FILTERS[filters.public][1]()
@@ -306,7 +320,7 @@ def awaiting_contract(territory, filters=None, *, today=None):
     if filters.structure:
         qs = qs.filter(decided_structure_id=filters.structure)
     if filters.over_only:
-        qs = qs.filter(decided_at__lt=_start_of_day(_cutoff(today, territory.contract_delay_days)))
+        qs = qs.filter(decided_at__lt=contract_delay_start(territory, today))
     return qs.select_related("person", "decided_structure", "decided_referent").order_by("decided_at", "pk")
 
 
