@@ -303,6 +303,20 @@ def latest_decisions_without_contract(orientations):
     )
 
 
+def persons_over_contract_delay(persons, territory, today):
+    """``persons`` (a Person queryset) whose latest decision is older than the contract delay
+    with no contract signed since, annotated with ``decided_at``.
+
+    Written from the persons so that the database walks a caseload and probes each person's
+    orientations (index ``orientation_person_status``) instead of scanning every decided
+    orientation of the territory.
+    """
+    latest = latest_decisions_without_contract(
+        Orientation.objects.filter(person=OuterRef("pk"), decided_at__lt=contract_delay_start(territory, today))
+    ).order_by("-decided_at")
+    return persons.annotate(decided_at=Subquery(latest.values("decided_at")[:1])).filter(decided_at__isnull=False)
+
+
 def contract_delay_start(territory, today):
     """Decisions before this moment are over the delay to sign the contract."""
     return _start_of_day(_cutoff(today, territory.contract_delay_days))
