@@ -298,8 +298,8 @@ class NoteAttachment(models.Model):
 
 
 class ExitReason(models.TextChoices):
-    SUSTAINABLE_JOB = "sustainable_job", "Emploi durable (6 mois et plus)"
-    SHORT_JOB = "short_job", "Emploi de moins de 6 mois"
+    SUSTAINABLE_JOB = "sustainable_job", "Emploi durable (CDI, ou CDD ou intérim de 6 mois et plus)"
+    SHORT_JOB = "short_job", "Emploi de moins de 6 mois (CDD, intérim)"
     TRAINING = "training", "Formation qualifiante"
     BUSINESS_CREATION = "business_creation", "Création d'entreprise"
     MOVED = "moved", "Déménagement hors du territoire"

@@ -109,7 +109,7 @@ def test_followup_journey(live_server, page, followup_data, settings):
     page.get_by_role("link", name="Plan d'action", exact=True).click()
     page.get_by_role("heading", name=f"Plan d'action de {full_name}").wait_for()
     page.get_by_role("button", name="Reprendre les objectifs du contrat signé").click()
-    page.get_by_text("Repris du contrat signé : 2 objectif(s) et 0 action(s).").wait_for()
+    page.get_by_text("Repris du contrat signé : 2 objectifs.").wait_for()
     housing = page.locator("article", has=page.get_by_text("Accéder à un logement", exact=True))
     assert page.locator("article", has=page.get_by_text("Trouver un emploi durable", exact=True)).count() == 1
     housing.get_by_text("Ajouter une action").click()
@@ -216,7 +216,7 @@ def test_followup_journey(live_server, page, followup_data, settings):
     page.get_by_role("heading", name=f"Sortie du parcours de {full_name}").wait_for()
     assert "1 rendez-vous est prévu après aujourd'hui." in page.content()  # the warning before closing
     exit_form = page.locator("form", has=page.get_by_role("button", name="Enregistrer la sortie"))
-    exit_form.get_by_label("Motif de sortie").select_option(label="Emploi durable (6 mois et plus)")
+    exit_form.get_by_label("Motif de sortie").select_option(value="sustainable_job")
     exit_form.get_by_label("Ce qui a été réalisé").fill(BILAN_ACHIEVEMENTS)
     exit_form.get_by_label("Ce que la personne en dit").fill(BILAN_PERSON_WORDS)
     exit_form.get_by_label("Suites et relais").fill("Suivi dans l'emploi jusqu'au point à 6 mois.")
@@ -224,14 +224,14 @@ def test_followup_journey(live_server, page, followup_data, settings):
     exit_form.get_by_role("button", name="Enregistrer la sortie").click()
     page.get_by_text(f"Le parcours est clos (sortie du {today:%d/%m/%Y}).").wait_for()
     current = page.get_by_role("region", name=re.compile("Parcours clos le"))
-    assert "Emploi durable (6 mois et plus)" in current.inner_text()
+    assert "Emploi durable (CDI, ou CDD ou intérim de 6 mois et plus)" in current.inner_text()
     assert "Rédigé avec la personne" in current.inner_text()
     exit_ = PathwayExit.objects.get(person=person)
     assert exit_.reason == "sustainable_job" and exit_.written_with_person
-    page.get_by_role("button", name="Bilan imprimable").click()  # a link given role="button"
+    page.get_by_role("link", name="Bilan imprimable").click()
     page.get_by_role("heading", name="Bilan de fin de parcours").wait_for()
     bilan = page.locator("main").inner_text()
-    assert "Emploi durable (6 mois et plus)" in bilan
+    assert "Emploi durable (CDI, ou CDD ou intérim de 6 mois et plus)" in bilan
     assert BILAN_ACHIEVEMENTS in bilan and BILAN_PERSON_WORDS in bilan
     assert "Bilan, rédigé avec la personne" in bilan
     assert "Vendeuse en boulangerie" in bilan and "Demande de logement social" in bilan

@@ -316,7 +316,8 @@ def test_bilan_page_content_and_access_log(world, person, client_for):
     assert response.status_code == 200
     for text in ("Bilan de fin de parcours", "Camille DUPUIS", days_ago(400).strftime("%d/%m/%Y"),
                  days_ago(300).strftime("%d/%m/%Y"), days_ago(2).strftime("%d/%m/%Y"),
-                 "Emploi durable (6 mois et plus)", "Obtenir le permis B", "Code de la route", "Réalisée",
+                 "Emploi durable (CDI, ou CDD ou intérim de 6 mois et plus)", "Obtenir le permis B",
+                 "Code de la route", "Réalisée",
                  "Un vrai tournant", "Suivi à 6 mois", "rédigé avec la personne", "Chauffeuse",
                  "Transports Occitans"):
         assert text in html, text

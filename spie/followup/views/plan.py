@@ -161,8 +161,9 @@ def import_contract(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         if objectives or actions:
-            messages.success(request, f"Repris du contrat signé : {len(objectives)} objectif(s) et "
-                                      f"{len(actions)} action(s).")
+            parts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in
+                     ((len(objectives), "objectif"), (len(actions), "action")) if n]
+            messages.success(request, "Repris du contrat signé : " + " et ".join(parts) + ".")
         else:
             messages.info(request, "Les objectifs et actions du contrat signé sont déjà tous dans le plan.")
     return redirect("followup:plan", pk=person.pk)
