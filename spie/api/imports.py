@@ -192,6 +192,9 @@ class ImportRowsView(ImportAPIMixin, generics.GenericAPIView):
                                                  f"{', '.join(RowAction.values)}."})
             rows = rows.filter(action=wanted)
         page = self.paginate_queryset(rows)
+        # Update and unchanged rows reveal stored values (the diff): written to the access log.
+        services.log_preview_reads(request, get_membership(request), job, page,
+                                   reason=f"aperçu de l'import {job.pk} (API)")
         return self.get_paginated_response(ImportRowSerializer(page, many=True).data)
 
 
@@ -220,6 +223,8 @@ class ImportRowView(ImportAPIMixin, APIView):
                                        values=data.validated_data["values"])
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
+        services.log_preview_reads(request, membership, job, [row],
+                                   reason=f"correction d'une ligne de l'import {job.pk}")
         return Response(ImportRowSerializer(row).data)
 
 

@@ -290,10 +290,11 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
 class TimelineEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
     structure = serializers.SerializerMethodField()
+    kind_label = serializers.CharField(read_only=True, help_text="Type d'événement, en français.")
 
     class Meta:
         model = TimelineEvent
-        fields = ["id", "at", "kind", "title", "detail", "actor", "structure"]
+        fields = ["id", "at", "kind", "kind_label", "title", "detail", "actor", "structure"]
 
     def get_actor(self, event) -> str | None:
         return str(event.actor) if event.actor_id else None

@@ -15,7 +15,8 @@ professional's attention, since a given day. The kinds:
 - ``attendance_missing``: an appointment of the professional (or, for a structure caseload, of
   the structure) that has started, is still scheduled and whose attendance is not recorded;
   since the appointment's day;
-- ``checkpoint_due``: a post-hiring checkpoint not done whose due date has come; since it was due.
+- ``checkpoint_due``: a post-hiring checkpoint not done whose due date has come, of a job that
+  has not ended (as the "suivi dans l'emploi" list); since it was due.
 
 The pathway alerts (no contact, contract review, orientation and contract delays) stop once the
 person has left the pathway; an appointment to fill in and a checkpoint after hiring (which goes
@@ -159,7 +160,7 @@ def _waiting_for_orientation(scope):
 
 def kind_querysets(scope, *, today=None, now=None):
     """``{kind: queryset of (person_id, kind, since)}``, unordered, one row per alert."""
-    from spie.pathways.models import EngagementContract, Orientation
+    from spie.pathways.models import EngagementContract
 
     today = today or timezone.localdate()
     now = now or timezone.now()
@@ -177,12 +178,9 @@ def kind_querysets(scope, *, today=None, now=None):
     orientation = _waiting_for_orientation(scope).exclude(status=exited).filter(
         waiting_since__lt=pathway_selectors._cutoff(today, territory.orientation_delay_days)
     )
-    contract = pathway_selectors.latest_decisions_without_contract(
-        Orientation.objects.filter(
-            **in_scope, status=Orientation.Status.DECIDED,
-            decided_at__lt=pathway_selectors.contract_delay_start(territory, today),
-        )
-    ).exclude(person__status=exited)
+    contract = pathway_selectors.persons_over_contract_delay(
+        Person.objects.filter(pk__in=scope.persons).exclude(status=exited), territory, today
+    )
     attendance = Appointment.objects.filter(
         scope.appointments,
         **in_scope,
@@ -190,12 +188,15 @@ def kind_querysets(scope, *, today=None, now=None):
         attendance=Appointment.Attendance.PENDING,
         starts_at__lt=now,
     )
-    checkpoint = Checkpoint.objects.filter(**in_scope, done_on__isnull=True, due_on__lte=today)
+    # Same as the "suivi dans l'emploi" list: a checkpoint of a job that has ended is no longer due.
+    checkpoint = Checkpoint.objects.filter(
+        **in_scope, done_on__isnull=True, due_on__lte=today, employment__ended_on__isnull=True
+    )
     return {
         NO_CONTACT: _shape(no_contact, NO_CONTACT, F("pk"), F("contact_day")),
         CONTRACT_REVIEW: _shape(review, CONTRACT_REVIEW, F("person_id"), F("review_date")),
         ORIENTATION_DELAY: _shape(orientation, ORIENTATION_DELAY, F("pk"), F("waiting_since")),
-        CONTRACT_DELAY: _shape(contract, CONTRACT_DELAY, F("person_id"), TruncDate("decided_at")),
+        CONTRACT_DELAY: _shape(contract, CONTRACT_DELAY, F("pk"), TruncDate("decided_at")),
         ATTENDANCE_MISSING: _shape(attendance, ATTENDANCE_MISSING, F("person_id"), TruncDate("starts_at")),
         CHECKPOINT_DUE: _shape(checkpoint, CHECKPOINT_DUE, F("person_id"), F("due_on")),
     }

@@ -19,9 +19,11 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from spie.core.audit import client_ip
 from spie.core.bulk import fast_insert
+from spie.core.models import AccessLog
 from spie.core.text import fold
-from spie.network.models import Membership
+from spie.network.models import Membership, Territory
 from spie.network.services import invite_member
 from spie.people.models import FollowUpMembership, Person, TimelineEvent
 
@@ -45,6 +47,7 @@ from .validators import (
     PersonValidator,
     ProfessionalValidator,
     clean_cells,
+    names_key,
     person_key,
 )
 
@@ -228,7 +231,7 @@ def set_mapping(*, job, membership, mapping, match_key=None, referent=None, enqu
 
 def _validator(job):
     if job.kind == ImportKind.PERSONS:
-        return PersonValidator(job, index=PersonIndex(job.territory, job.match_key))
+        return PersonValidator(job, index=PersonIndex(job.territory, job.match_key, structure=job.structure))
     return ProfessionalValidator(job)
 
 
@@ -319,7 +322,8 @@ def revalidate_row(job, row, raw):
     if job.kind == ImportKind.PERSONS:
         cleaned, _errors = clean_cells(job.kind, row.line, raw, job.mapping)
         key = person_key(job.match_key, cleaned)
-        validator = PersonValidator(job, index=PersonIndex.for_row(job.territory, job.match_key, cleaned))
+        validator = PersonValidator(
+            job, index=PersonIndex.for_row(job.territory, job.match_key, cleaned, structure=job.structure))
         _seed_seen(validator, job, row, key, cleaned.get("nir", ""))
     else:
         validator = ProfessionalValidator(job)
@@ -372,7 +376,29 @@ def cancel(*, job, membership):
     if not can_manage_job(membership, job):
         raise PermissionDenied(ADMIN_ONLY)
     transition(job, ImportStatus.CANCELLED, by=membership.user, reason="Import annulé")
+    discard_contents(job)
     return job
+
+
+def _delete_stored_file(storage, name):
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.warning("Could not delete the file %s of an import", name, exc_info=True)
+
+
+def discard_contents(job):
+    """Once an import is over (committed or cancelled), keep only what it did, not what the file
+    said: the stored file (NIRs, addresses…) is deleted and the rows keep their line, action,
+    errors and target; their cells, cleaned values, diff, key and NIR are blanked (one UPDATE)."""
+    ImportRow.objects.filter(job=job).update(raw={}, cleaned={}, diff={}, key="", nir="")
+    name = job.file.name
+    if name:
+        storage = job.file.storage
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+        job.file.name = ""
+        # The file goes only once the database agrees (a rolled-back step keeps its file).
+        transaction.on_commit(lambda: _delete_stored_file(storage, name))
 
 
 # --- Commit ------------------------------------------------------------------------------------
@@ -408,6 +434,15 @@ def request_commit(*, job, membership, site_url="", enqueue=True):
     return job
 
 
+class StalePreview(Exception):  # noqa: N818 - a state, not a programming error
+    """The database changed since the preview in a way that makes it wrong: nothing is written."""
+
+
+STALE_CREATES = ("Des personnes de ce fichier ont été créées depuis la vérification : relancez la vérification.")
+STALE_UPDATES = ("Des personnes de ce fichier ne sont plus suivies par votre structure depuis la vérification : "
+                 "relancez la vérification.")
+
+
 def run_commit(job_id, user_id, *, progress=None):
     """Write the preview's rows in ONE transaction; on any error nothing is written."""
     job = ImportJob.objects.select_related("territory", "structure", "created_by", "referent").get(pk=job_id)
@@ -420,6 +455,9 @@ def run_commit(job_id, user_id, *, progress=None):
                 _commit_persons(job, user_id, progress)
             else:
                 _commit_professionals(job, user_id)
+    except StalePreview as exc:
+        _fail(job, f"{exc} L'import n'a rien enregistré.")
+        return job
     except IntegrityError:
         logger.warning("Commit of import %s refused by the database", job.pk, exc_info=True)
         _fail(job, "L'import a échoué et n'a rien enregistré : un NIR ou un identifiant a été enregistré pour une "
@@ -437,9 +475,11 @@ def run_commit(job_id, user_id, *, progress=None):
     job.committed_at = timezone.now()
     job.committed_by_id = user_id
     job.progress_done = job.progress_total
-    transition(job, ImportStatus.COMMITTED, by=job.committed_by,
-               reason=f"{job.create_count} création(s), {job.update_count} mise(s) à jour",
-               fields=["commit_seconds", "committed_at", "committed_by", "progress_done"])
+    with transaction.atomic():
+        transition(job, ImportStatus.COMMITTED, by=job.committed_by,
+                   reason=f"{job.create_count} création(s), {job.update_count} mise(s) à jour",
+                   fields=["commit_seconds", "committed_at", "committed_by", "progress_done"])
+        discard_contents(job)
     return job
 
 
@@ -496,9 +536,24 @@ def _field_labels(names):
     return ", ".join(labels[n].label.lower() if n in labels else n for n in names)
 
 
+def _created_since(index, match_key, key, nir, cleaned):
+    """True when a row validated as a creation now matches a recorded person (another import, or
+    a record created by hand, since the preview): creating it would make a duplicate."""
+    if (key and key in index.by_key) or (nir and nir in index.nir_owner):
+        return True
+    if match_key != MatchKey.NAMES_BIRTH_DATE and all(cleaned.get(f) for f in ("last_name", "first_name",
+                                                                                "birth_date")):
+        return names_key(cleaned["last_name"], cleaned["first_name"], cleaned["birth_date"]) in index.by_names
+    return False
+
+
 def _commit_persons(job, user_id, progress):
     structure, territory = job.structure, job.territory
     referent = job.referent or job.created_by
+    # Imports of a territory commit one at a time (PostgreSQL; SQLite's write lock already does
+    # it), and the preview is checked again against the database as it is now.
+    list(Territory.objects.select_for_update().filter(pk=territory.pk).values_list("pk", flat=True))
+    index = PersonIndex(territory, job.match_key, structure=structure)
     now = timezone.now()
     source = f"import de fichier par {structure}"[:250]
     done = 0
@@ -507,9 +562,11 @@ def _commit_persons(job, user_id, progress):
     row_ids = list(creates.values_list("pk", flat=True))
     for start in range(0, len(row_ids), COMMIT_BATCH):
         chunk = list(ImportRow.objects.filter(pk__in=row_ids[start:start + COMMIT_BATCH])
-                     .order_by("line").values_list("pk", "cleaned"))
+                     .order_by("line").values_list("pk", "cleaned", "key", "nir"))
         persons = []
-        for _pk, cleaned in chunk:
+        for _pk, cleaned, key, nir in chunk:
+            if _created_since(index, job.match_key, key, nir, cleaned):
+                raise StalePreview(STALE_CREATES)
             person = Person(territory=territory, created_by_id=user_id, **_person_kwargs(cleaned))
             person.last_name_key = fold(person.last_name)
             person.first_name_key = fold(person.first_name)
@@ -528,13 +585,15 @@ def _commit_persons(job, user_id, progress):
                           structure_id=structure.pk)
             for p in persons
         ])
-        _set_targets([(p.pk, row_pk) for (row_pk, _c), p in zip(chunk, persons, strict=True)])
+        _set_targets([(p.pk, row_pk) for (row_pk, *_values), p in zip(chunk, persons, strict=True)])
         done += len(chunk)
         if progress:
             progress("commit", done, job.to_commit_count)
     # Updates: only the cells that differ (the diff), batched.
     updates = list(ImportRow.objects.filter(job=job, action=RowAction.UPDATE).order_by("line")
                    .values_list("target_id", "diff"))
+    if any(target_id not in index.updatable for target_id, _diff in updates):
+        raise StalePreview(STALE_UPDATES)
     for start in range(0, len(updates), COMMIT_BATCH):
         chunk = updates[start:start + COMMIT_BATCH]
         persons = Person.objects.in_bulk([t for t, _d in chunk])
@@ -595,6 +654,22 @@ def _commit_professionals(job, user_id):
 
 
 # --- Reading helpers for pages and API ---------------------------------------------------------
+
+
+def log_preview_reads(request, membership, job, rows, *, reason):
+    """Write one access-log row (section "import") per recorded person whose stored values the
+    shown ``rows`` reveal (an update's diff, an unchanged row's cells): pages and API alike."""
+    if job.kind != ImportKind.PERSONS:
+        return
+    ids = sorted({r.target_id for r in rows if r.target_id and r.action in (RowAction.UPDATE, RowAction.UNCHANGED)})
+    if not ids:
+        return
+    AccessLog.objects.bulk_create([
+        AccessLog(user=request.user, structure_id=membership.structure_id, person_id=pk,
+                  section=AccessLog.Section.IMPORT, reason=reason[:200], path=request.get_full_path()[:300],
+                  ip_address=client_ip(request))
+        for pk in ids
+    ])
 
 
 def error_messages(row):

@@ -17,7 +17,7 @@ from django.db.models import Q
 from spie.core.text import fold
 from spie.network import policies as network_policies
 from spie.network.models import Membership, Structure, User
-from spie.people.models import Person
+from spie.people.models import Consent, FollowUpMembership, Person
 from spie.people.validators import validate_nir
 from spie.referentials.models import Commune
 
@@ -197,12 +197,14 @@ def person_key(match_key, cleaned):
 
 
 class PersonIndex:
-    """The territory's persons' keys: ``key → id`` (or AMBIGUOUS), ``NIR → id``, names → ids.
+    """The territory's persons' keys: ``key → id`` (or AMBIGUOUS), ``NIR → id``, names → ids,
+    and ``updatable``: the ids of the persons the importing ``structure`` follows (the only
+    ones a row may update, see :func:`updatable_person_ids`).
 
     Restricted to ``only`` (a Q) when one row is re-validated.
     """
 
-    def __init__(self, territory, match_key, *, only=None):
+    def __init__(self, territory, match_key, *, structure, only=None):
         self.match_key = match_key
         self.by_key, self.nir_owner, self.by_names = {}, {}, {}
         key_field = KEY_FIELDS.get(match_key)
@@ -221,9 +223,14 @@ class PersonIndex:
             if nir:
                 self.nir_owner[nir] = pk
             self.by_names.setdefault(names, []).append((pk, key_value))
+        if only is None:
+            self.updatable = updatable_person_ids(structure)
+        else:
+            loaded = set(self.nir_owner.values()) | {pk for ids in self.by_names.values() for pk, _k in ids}
+            self.updatable = updatable_person_ids(structure, person_ids=loaded) if loaded else set()
 
     @classmethod
-    def for_row(cls, territory, match_key, cleaned):
+    def for_row(cls, territory, match_key, cleaned, *, structure):
         """An index of the persons that could concern one row (a handful of indexed queries)."""
         condition = Q(pk__in=[])
         if cleaned.get("nir"):
@@ -234,7 +241,43 @@ class PersonIndex:
         if all(cleaned.get(f) for f in ("last_name", "first_name", "birth_date")):
             condition |= Q(last_name_key=fold(cleaned["last_name"]), first_name_key=fold(cleaned["first_name"]),
                            birth_date=cleaned["birth_date"])
-        return cls(territory, match_key, only=condition)
+        return cls(territory, match_key, structure=structure, only=condition)
+
+
+def updatable_person_ids(structure, *, person_ids=None):
+    """Ids of the persons whose record an import of ``structure`` may update.
+
+    The rule of a structure admin in ``spie.people.policies.access_for``: the structure has an
+    active member in the person's follow-up group, and the person does not oppose sharing
+    (or the référent unique belongs to this structure). Three queries, whatever the number of
+    persons; ``person_ids`` restricts the answer to some persons (one row re-validated).
+    """
+    followups = FollowUpMembership.objects.filter(
+        structure=structure, end_date__isnull=True, person__territory_id=structure.territory_id)
+    if person_ids is not None:
+        followups = followups.filter(person_id__in=list(person_ids))
+    followed = set(followups.values_list("person_id", flat=True))
+    if not followed:
+        return followed
+    restricted_statuses = (Consent.Status.OPPOSED, Consent.Status.WITHDRAWN)
+    consents = Consent.objects.filter(scope=Consent.Scope.SHARING, person__territory_id=structure.territory_id,
+                                      person__followups__structure=structure, person__followups__end_date__isnull=True)
+    opposing = set(consents.filter(status__in=restricted_statuses).values_list("person_id", flat=True)) & followed
+    if not opposing:
+        return followed
+    latest = {}
+    for person_id, status, given_on, pk in (
+        Consent.objects.filter(scope=Consent.Scope.SHARING, person_id__in=opposing)
+        .values_list("person_id", "status", "given_on", "id")
+    ):
+        if person_id not in latest or (given_on, pk) > latest[person_id][0]:
+            latest[person_id] = ((given_on, pk), status)
+    restricted = {pk for pk, (_when, status) in latest.items() if status in restricted_statuses}
+    referent_structure = dict(FollowUpMembership.objects.filter(
+        person_id__in=restricted, kind=FollowUpMembership.Kind.REFERENT, end_date__isnull=True,
+    ).values_list("person_id", "structure_id"))
+    blocked = {pk for pk in restricted if referent_structure.get(pk) != structure.pk}
+    return followed - blocked
 
 
 def _json_value(value):
@@ -352,6 +395,14 @@ class PersonValidator:
                     line, self.mapping.get("nir", "NIR"),
                     "ce NIR est déjà enregistré pour une autre personne du territoire"))
                 return
+        if target is not None and target not in index.updatable:
+            # Known, but not followed by the importing structure: never show nor change the record,
+            # and never create a duplicate of it either.
+            result.errors[ALL] = (
+                f"Ligne {line} : cette personne est déjà connue de la plateforme et suivie par une autre structure : "
+                "l'import ne peut pas modifier son dossier ; demandez à rejoindre son groupe de suivi."
+            )
+            return
         result.target_id = target
 
     def finish(self, results_with_stored):

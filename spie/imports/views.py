@@ -21,9 +21,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from spie.core.audit import client_ip, log_export
+from spie.core.audit import log_export
 from spie.core.exports import export_format, export_response
-from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.network.models import User
 
@@ -54,20 +53,6 @@ def _job(request, pk):
     if not services.can_manage_job(request.membership, job):
         raise Http404
     return job
-
-
-def _log_reads(request, person_ids, reason):
-    """One access-log row per person whose stored values a page showed (one query)."""
-    ids = sorted({pk for pk in person_ids if pk})
-    if not ids:
-        return
-    membership = request.membership
-    AccessLog.objects.bulk_create([
-        AccessLog(user=request.user, structure_id=membership.structure_id, person_id=pk,
-                  section=AccessLog.Section.IMPORT, reason=reason[:200], path=request.get_full_path()[:300],
-                  ip_address=client_ip(request))
-        for pk in ids
-    ])
 
 
 @view_policy("imports.list")
@@ -184,10 +169,7 @@ def detail(request, pk):
             if job.status == ImportStatus.READY and (row.action == RowAction.ERROR or row.fixed):
                 row.form = RowForm(job=job, row=row, prefix=f"r{row.pk}")
             shown.append(row)
-        if job.kind == ImportKind.PERSONS:
-            _log_reads(request, [r.target_id for r in shown if r.action in (RowAction.UPDATE, RowAction.UNCHANGED)
-                                 and (r.diff or job.status == ImportStatus.COMMITTED)],
-                       reason=f"aperçu de l'import {job.pk}")
+        services.log_preview_reads(request, request.membership, job, shown, reason=f"aperçu de l'import {job.pk}")
         context.update({"page": page, "rows": shown, "chosen": chosen, "targets": targets,
                         "persons": job.kind == ImportKind.PERSONS})
     return render(request, "imports/detail.html", context)

@@ -44,7 +44,9 @@ def invite_member(*, by_membership, structure, email, first_name, last_name, rol
     else:
         body += "Connectez-vous avec votre compte habituel : la structure apparaît dans « Mon compte ».\n\n"
     body += "À votre première connexion, vous configurerez un second facteur d'authentification (application TOTP).\n"
-    send_mail(f"SPIE — invitation à rejoindre {structure}", body, None, [user.email])
+    subject, to = f"SPIE — invitation à rejoindre {structure}", [user.email]
+    # Sent once the membership is really saved: a rolled-back import invites nobody.
+    transaction.on_commit(lambda: send_mail(subject, body, None, to))
     return membership
 
 

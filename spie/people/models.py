@@ -334,8 +334,63 @@ class Consent(models.Model):
         return f"{self.get_scope_display()} : {self.get_status_display()} ({self.given_on})"
 
 
+# French names of the timeline event kinds (``TimelineEvent.kind``, an open list: every
+# capability adds its own through ``spie.people.services.add_event``). A new kind gets its label
+# here; an unknown kind shows as OTHER_EVENT_LABEL, never as its code.
+EVENT_LABELS = {
+    # The record and the follow-up group
+    "created": "Entrée dans le parcours",
+    "updated": "Dossier mis à jour",
+    "duplicate_confirmed": "Création malgré un homonyme",
+    "referent": "Référent unique",
+    "group_joined": "Arrivée dans le groupe de suivi",
+    "group_left": "Départ du groupe de suivi",
+    "join_refused": "Demande de suivi refusée",
+    "consent": "Consentement",
+    "health_updated": "Santé / RQTH mise à jour",
+    "health_grant": "Accès à la section santé",
+    # Diagnostic, orientation, engagement contract
+    "diagnostic_started": "Diagnostic commencé",
+    "diagnostic_completed": "Diagnostic terminé",
+    "orientation_proposed": "Orientation proposée",
+    "orientation_decided": "Orientation décidée",
+    "orientation_cancelled": "Orientation annulée",
+    "reorientation_requested": "Réorientation demandée",
+    "reorientation_refused": "Réorientation refusée",
+    "contract_created": "Contrat d'engagement en préparation",
+    "contract_updated": "Contrat d'engagement modifié",
+    "contract_signed": "Contrat d'engagement signé",
+    "contract_scan": "Contrat signé joint",
+    # Plan of action
+    "plan_objective_added": "Objectif ajouté au plan",
+    "plan_objective_status": "Objectif du plan mis à jour",
+    "plan_action_added": "Action ajoutée au plan",
+    "plan_action_status": "Action du plan mise à jour",
+    "plan_contract_imported": "Plan repris du contrat",
+    # Appointments and notes
+    "appointment_scheduled": "Rendez-vous fixé",
+    "appointment_changed": "Rendez-vous modifié",
+    "appointment_cancelled": "Rendez-vous annulé",
+    "appointment_attendance": "Présence à un rendez-vous",
+    "note": "Note",
+    # Employment and exit
+    "employment_started": "Reprise d'emploi",
+    "employment_ended": "Fin d'emploi",
+    "employment_checkpoint": "Point de suivi dans l'emploi",
+    "exit": "Sortie du parcours",
+    "exit_cancelled": "Parcours rouvert",
+}
+OTHER_EVENT_LABEL = "Autre événement"
+
+
+def event_label(kind):
+    """The French name of a timeline event kind ("Autre événement" if unknown)."""
+    return EVENT_LABELS.get(kind, OTHER_EVENT_LABEL)
+
+
 class TimelineEvent(models.Model):
-    """One event of the person's pathway. Every capability adds its own kinds."""
+    """One event of the person's pathway. Every capability adds its own kinds (named in
+    :data:`EVENT_LABELS`)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField(default=timezone.now)
@@ -356,3 +411,7 @@ class TimelineEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d} {self.title}"
+
+    @property
+    def kind_label(self):
+        return event_label(self.kind)

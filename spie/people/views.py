@@ -30,7 +30,7 @@ from .forms import (
     JoinRequestForm,
     PersonForm,
 )
-from .models import FollowUpMembership, HealthInfo, JoinRequest, TimelineEvent
+from .models import EVENT_LABELS, OTHER_EVENT_LABEL, FollowUpMembership, HealthInfo, JoinRequest, TimelineEvent
 
 PAGE_SIZE = 25
 
@@ -235,6 +235,9 @@ def access_log(request, pk):
     return render(request, "people/access_log.html", {"person": person, "page": page})
 
 
+OTHER_KINDS = "autre"  # the filter value of the kinds without a French name
+
+
 class TimelineFilterForm(forms.Form):
     """Filters of a person's timeline: event type, period, actor's structure."""
 
@@ -247,7 +250,12 @@ class TimelineFilterForm(forms.Form):
 
     def __init__(self, data, *, kinds, structures):
         super().__init__(data)
-        self.fields["type"].choices = [("", "Tous")] + [(k, k) for k in kinds]
+        # Known kinds by their French name; unknown codes share one "Autre événement" entry.
+        known = sorted((k for k in kinds if k in EVENT_LABELS), key=lambda k: EVENT_LABELS[k])
+        choices = [("", "Tous")] + [(k, EVENT_LABELS[k]) for k in known]
+        if any(k not in EVENT_LABELS for k in kinds):
+            choices.append((OTHER_KINDS, OTHER_EVENT_LABEL))
+        self.fields["type"].choices = choices
         self.fields["structure"].choices = [("", "Toutes")] + [(s.pk, s.name) for s in structures]
 
     def clean(self):
@@ -277,7 +285,9 @@ def timeline(request, pk):
     form.is_valid()  # errors are shown; only the valid filters apply
     values = form.cleaned_data
     qs = events.select_related("actor", "structure")
-    if values.get("type"):
+    if values.get("type") == OTHER_KINDS:
+        qs = qs.exclude(kind__in=list(EVENT_LABELS))
+    elif values.get("type"):
         qs = qs.filter(kind=values["type"])
     if values.get("du"):
         qs = qs.filter(at__gte=_day_start(values["du"]))
@@ -289,7 +299,7 @@ def timeline(request, pk):
     if fmt:
         log_export(request, [person.pk], reason="export de l'historique du parcours")
         header = ["Date", "Type", "Événement", "Détail", "Par", "Structure"]
-        rows = ([e.at, e.kind, e.title, e.detail, str(e.actor or ""), str(e.structure or "")]
+        rows = ([e.at, e.kind_label, e.title, e.detail, str(e.actor or ""), str(e.structure or "")]
                 for e in qs.iterator(chunk_size=1000))
         return export_response(fmt, f"historique-{person.pk}", header, rows, sheet_title="Historique")
     log_access(request, person, AccessLog.Section.TIMELINE)

@@ -189,6 +189,19 @@ def test_checkpoint_due_on_its_date_until_done(world):
     assert {a.person.pk for a in alerts.alert_rows(ref, membership_of(ref))} == {due.pk}
 
 
+def test_checkpoint_due_stops_once_the_job_has_ended(world):
+    ref = world["referent"]
+    person = followed(world)
+    point = checkpoint(person, ref, world["ref_structure"], due_days_ago=5)
+    assert kinds_of(ref, person) == {alerts.CHECKPOINT_DUE}
+    assert counts(ref)[alerts.CHECKPOINT_DUE] == 1
+    Employment.objects.filter(pk=point.employment_id).update(ended_on=days_ago(1), end_reason="Fin de contrat")
+    assert kinds_of(ref, person) == set()
+    assert counts(ref)[alerts.CHECKPOINT_DUE] == 0
+    scope = alerts.personal_scope(ref, membership_of(ref))
+    assert not Person.objects.filter(pk__in=alerts.person_ids(scope, alerts.CHECKPOINT_DUE)).exists()
+
+
 def test_exited_person_keeps_post_hiring_and_attendance_alerts_only(world):
     ref = world["referent"]
     person = followed(world, last_contact_on=days_ago(200), status=Person.Status.EXITED, exited_on=days_ago(10))

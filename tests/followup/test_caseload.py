@@ -194,6 +194,8 @@ def test_structure_caseload_lists_the_structure_persons_with_counts(world, clien
     response = client_for(world["admin_ref"]).get(reverse(STRUCTURE))
     assert sorted(names(response)) == ["Collegue", "Dupuis"]
     assert elsewhere.last_name not in response.content.decode()
+    assert '<th scope="col">Date de naissance</th>' in response.content.decode()
+    assert "Née le" not in response.content.decode()
     assert links_by_code(response.context["status_links"])["in_pathway"] == 1
     assert links_by_code(response.context["alert_links"])[alerts.NO_CONTACT] == 1
     assert {row["user"].pk: row["n"] for row in response.context["professionals"]} == {ref.pk: 1, colleague.pk: 1}

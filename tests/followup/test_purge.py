@@ -174,6 +174,7 @@ def test_help_text_mentions_the_access_log():
     from spie.followup.management.commands.purge_records import Command
 
     assert "journal des consultations" in Command.help
+    assert "fichiers de personnes importés" in Command.help
     assert "jamais supprimées" in Command.help
 
 
@@ -183,3 +184,45 @@ def test_purgeable_persons_query(world):
     assert list(exit_services.purgeable_persons(world["territory"])) == [old]
     assert exit_services.purgeable_persons(world["territory"], today=months_ago(-24)).count() == 2
     assert recent.pk
+
+
+def test_import_rows_of_purged_persons_are_deleted(world):
+    """ImportRow.target_id is not a foreign key: the purge deletes the lines of person imports
+    that matched a purged person (they hold the file's data about them: names, NIR…), and only those."""
+    from spie.imports.models import ImportJob, ImportKind, ImportRow, RowAction
+
+    old = exited_person(world, exit_on=months_ago(30), name="Ancien")
+    kept = world["person"]
+
+    def job(kind):
+        return ImportJob.objects.create(
+            territory=world["territory"], structure=world["ref_structure"], kind=kind, file="imports/liste.csv",
+            original_name="liste.csv", created_by=world["admin_ref"],
+        )
+
+    persons_job, professionals_job = job(ImportKind.PERSONS), job(ImportKind.PROFESSIONALS)
+    other_persons_job = job(ImportKind.PERSONS)
+
+    def row(job, line, target_id, action=RowAction.UPDATE):
+        return ImportRow.objects.create(
+            job=job, line=line, target_id=target_id, action=action, nir="285043155500154",
+            raw={"last_name": "Ancien", "nir": "285043155500154"}, cleaned={"last_name": "Ancien"},
+            diff={"email": ["ancien@example.org", "nouveau@example.org"]}, key="ancien|1985-04-12",
+        )
+
+    purged_rows = [row(persons_job, 2, old.pk), row(other_persons_job, 3, old.pk, RowAction.UNCHANGED)]
+    kept_rows = [
+        row(persons_job, 3, kept.pk),
+        row(persons_job, 4, None, RowAction.ERROR),
+        row(professionals_job, 2, old.pk),  # a professional's id, not a person's
+    ]
+
+    exit_services.purge_records(world["territory"], dry_run=True)
+    assert ImportRow.objects.filter(pk__in=[r.pk for r in purged_rows]).count() == 2  # a dry run deletes nothing
+
+    exit_services.purge_records(world["territory"])
+
+    assert not Person.objects.filter(pk=old.pk).exists()
+    assert not ImportRow.objects.filter(pk__in=[r.pk for r in purged_rows]).exists()
+    assert ImportRow.objects.filter(pk__in=[r.pk for r in kept_rows]).count() == 3
+    assert ImportJob.objects.filter(pk=persons_job.pk).exists()  # the job (and its counts) stays

@@ -11,7 +11,7 @@ from spie.imports import services
 from spie.imports.models import ImportStatus, ImportTransition, MatchKey, RowAction, SavedMapping
 from spie.network.models import Membership
 from spie.people.models import FollowUpMembership, Person, TimelineEvent
-from tests.people.factories import PersonFactory
+from tests.people.factories import PersonFactory, add_to_group
 
 from .conftest import membership_of
 from .utils import NIR_1, NIR_2, NIR_3, commit, csv_bytes, row, upload, validate
@@ -176,6 +176,7 @@ def test_reimport_updates_instead_of_duplicating_and_shows_the_diff(world, admin
 def test_reimport_by_names_fills_a_missing_identifier(world, admin):
     person = PersonFactory(territory=world["territory"], first_name="Léa", last_name="Martin",
                            birth_date=date(1990, 2, 1), internal_id="", nir="")
+    add_to_group(person, world["colleague"])  # followed by the importing structure
     job = validate(upload(admin, csv_bytes(rows_ok()[:1])), admin, match_key=MatchKey.INTERNAL_ID)
     update = row(job, 2)
     assert (update.action, update.target_id) == (RowAction.UPDATE, person.pk)
@@ -239,7 +240,7 @@ def test_admin_of_another_structure_cannot_touch_the_job(world, admin):
         validate(job, other)
 
 
-def test_professionals_import_invites_and_adds_memberships(world, admin):
+def test_professionals_import_invites_and_adds_memberships(world, admin, django_capture_on_commit_callbacks):
     header = ["Courriel", "Prénom", "Nom", "Rôle"]
     rows = [
         ["nouveau@tremplin.example", "Nadia", "Nouvelle", "Référent"],
@@ -254,7 +255,8 @@ def test_professionals_import_invites_and_adds_memberships(world, admin):
     services.drop_row(job=job, row=row(job, 5), membership=admin)
     services.drop_row(job=job, row=row(job, 6), membership=admin)
     job.refresh_from_db()
-    job = commit(job, admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = commit(job, admin)
     assert job.status == ImportStatus.COMMITTED, job.error_message
     assert Membership.objects.filter(user__email="nouveau@tremplin.example", structure=world["ref_structure"]).exists()
     assert Membership.objects.filter(user=world["member"], structure=world["ref_structure"]).exists()

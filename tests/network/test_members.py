@@ -83,9 +83,11 @@ def test_members_page_needs_login(world):
 # Invitations.
 
 
-def test_invite_creates_account_and_sends_a_french_email_with_a_password_link(world):
+def test_invite_creates_account_and_sends_a_french_email_with_a_password_link(world,
+                                                                          django_capture_on_commit_callbacks):
     client = login_client(world["admin"])
-    response = client.post(members_url(world), invite_data())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(members_url(world), invite_data())
     assert response.status_code == 302
     user = User.objects.get(email="nouvelle.pro@example.org")
     assert (user.first_name, user.last_name) == ("Nina", "Nouvelle")
@@ -122,9 +124,10 @@ def test_invite_creates_account_and_sends_a_french_email_with_a_password_link(wo
     assert "set-password" not in anonymous.get(link).get("Location", "")
 
 
-def test_invite_existing_account_sends_no_password_link(world):
+def test_invite_existing_account_sends_no_password_link(world, django_capture_on_commit_callbacks):
     existing = make_professional(structure=world["other"], email="deja@plie.example")
-    response = login_client(world["admin"]).post(members_url(world), invite_data(email="DEJA@plie.example"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login_client(world["admin"]).post(members_url(world), invite_data(email="DEJA@plie.example"))
     assert response.status_code == 302
     assert Membership.objects.filter(user=existing, structure=world["structure"], is_active=True).exists()
     assert User.objects.filter(email__iexact="deja@plie.example").count() == 1
@@ -133,6 +136,28 @@ def test_invite_existing_account_sends_no_password_link(world):
     assert "Connectez-vous avec votre compte habituel" in mail.outbox[0].body
     existing.refresh_from_db()
     assert existing.check_password("motdepasse-tres-solide")
+
+
+def test_invitation_email_waits_for_the_commit_and_a_rollback_sends_nothing(world,
+                                                                          django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from spie.network.services import invite_member
+
+    admin_membership = world["admin"].active_memberships().get()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            invite_member(by_membership=admin_membership, structure=world["structure"], email="annulee@example.org",
+                          first_name="Anne", last_name="Annulée", role=Membership.Role.REFERENT)
+            assert mail.outbox == []  # not sent while the transaction can still be rolled back
+            raise RuntimeError("the import fails after the invitation")
+    assert callbacks == [] and mail.outbox == []
+    assert not User.objects.filter(email="annulee@example.org").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_member(by_membership=admin_membership, structure=world["structure"], email="gardee@example.org",
+                      first_name="Gaëlle", last_name="Gardée", role=Membership.Role.REFERENT)
+        assert mail.outbox == []
+    assert [m.to for m in mail.outbox] == [["gardee@example.org"]]
 
 
 def test_invite_twice_with_the_same_role_is_refused_in_french(world):

@@ -30,11 +30,11 @@ def events(world):
     person = world["person"]
     TimelineEvent.objects.filter(person=person).delete()
     return [
-        event(person, "orientation", "Orientation décidée", days=40, actor=world["officer"],
+        event(person, "orientation_decided", "Orientation décidée", days=40, actor=world["officer"],
               structure=world["departement"]),
-        event(person, "appointment", "Rendez-vous honoré", days=10, actor=world["referent"],
+        event(person, "appointment_attendance", "Rendez-vous honoré", days=10, actor=world["referent"],
               structure=world["ref_structure"]),
-        event(person, "appointment", "Rendez-vous manqué", days=5, actor=world["member"],
+        event(person, "appointment_attendance", "Rendez-vous manqué", days=5, actor=world["member"],
               structure=world["other_structure"]),
         event(person, "note", "=Note ajoutée", days=0, actor=world["referent"], structure=world["ref_structure"]),
     ]
@@ -56,7 +56,8 @@ def test_all_events_newest_first(world, events, client_for):
 
 def test_filters_by_type_period_and_structure(world, events, client_for):
     client = client_for(world["referent"])
-    assert titles(client.get(url(world), {"type": "appointment"})) == ["Rendez-vous manqué", "Rendez-vous honoré"]
+    by_type = client.get(url(world), {"type": "appointment_attendance"})
+    assert titles(by_type) == ["Rendez-vous manqué", "Rendez-vous honoré"]
     period = {"du": days_ago(10).isoformat(), "au": days_ago(5).isoformat()}
     assert titles(client.get(url(world), period)) == ["Rendez-vous manqué", "Rendez-vous honoré"]
     assert titles(client.get(url(world), {"du": days_ago(5).isoformat()})) == ["=Note ajoutée", "Rendez-vous manqué"]
@@ -102,7 +103,7 @@ def test_paginated(world, client_for):
 
 def test_export_csv_and_xlsx_filtered_and_logged(world, events, client_for):
     client = client_for(world["referent"])
-    response = client.get(url(world), {"format": "csv", "type": "appointment"})
+    response = client.get(url(world), {"format": "csv", "type": "appointment_attendance"})
     text = b"".join(response.streaming_content).decode("utf-8")
     lines = text.strip().splitlines()
     assert lines[0] == "\ufeffDate;Type;Événement;Détail;Par;Structure"
@@ -121,3 +122,55 @@ def test_timeline_policy(world, events, client_for):
     assert client_for(world["outsider"]).get(url(world), {"format": "csv"}).status_code == 403
     assert client_for(world["gers_officer"]).get(url(world)).status_code == 404
     assert client_for(world["member"]).get(url(world)).status_code == 200
+
+
+# --- Event types in French ----------------------------------------------------------------------
+
+
+def test_event_types_are_shown_in_french_never_as_codes(world, events, client_for):
+    event(world["person"], "legacy_code", "Ancien événement", days=1)
+    response = client_for(world["referent"]).get(url(world))
+    body = response.content.decode()
+    for label in ("Orientation décidée", "Présence à un rendez-vous", "Note", "Autre événement"):
+        assert f'<span class="badge">{label}</span>' in body
+    for code in ("orientation_decided", "appointment_attendance", "legacy_code"):
+        assert f">{code}<" not in body  # neither a badge nor an <option> label
+    choices = response.context["form"].fields["type"].choices
+    assert choices == [("", "Tous"), ("note", "Note"), ("orientation_decided", "Orientation décidée"),
+                       ("appointment_attendance", "Présence à un rendez-vous"), ("autre", "Autre événement")]
+
+
+def test_filter_on_other_events_and_export_type_column(world, events, client_for):
+    event(world["person"], "legacy_code", "Ancien événement", days=1)
+    client = client_for(world["referent"])
+    assert titles(client.get(url(world), {"type": "autre"})) == ["Ancien événement"]
+    response = client.get(url(world), {"format": "csv"})
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+    types = [line.split(";")[1] for line in lines[1:]]
+    assert types == ["Note", "Autre événement", "Présence à un rendez-vous", "Présence à un rendez-vous",
+                     "Orientation décidée"]
+
+
+def test_every_event_kind_written_by_the_code_has_a_french_label():
+    """Each kind passed to add_event / TimelineEvent(kind=…) in spie/ has an entry in EVENT_LABELS."""
+    import pathlib
+    import re
+
+    from spie.people.models import EVENT_LABELS
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "spie"
+    pattern = re.compile(r"(?:add_event\(\s*[\w.]+,\s*|kind=)\"([a-z_]+)\"(?:\s*if[^,]*else\s*\"([a-z_]+)\")?")
+    found = set()
+    for path in root.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "add_event(" not in text and "TimelineEvent(" not in text:
+            continue
+        for match in pattern.finditer(text):
+            window = text[max(0, match.start() - 200):match.start()]
+            if match.group(0).startswith("kind=") and "TimelineEvent(" not in window:
+                continue
+            found.update(kind for kind in match.groups() if kind)
+    assert {"created", "note", "exit", "plan_action_status", "plan_objective_status"} <= found
+    assert found - set(EVENT_LABELS) == set()

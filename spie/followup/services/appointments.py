@@ -30,13 +30,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from spie.core import sms
 from spie.followup import policies
 from spie.followup.models import Appointment, Notification
+from spie.people import policies as people_policies
 from spie.people.models import FollowUpMembership
 from spie.people.services import add_event
 
@@ -558,10 +559,21 @@ def upcoming_q(now):
     return Q(status=Appointment.Status.SCHEDULED, starts_at__gte=now)
 
 
+def _still_followed_by(user):
+    """The appointments of persons ``user`` still follows: an active follow-up row, taken on
+    behalf of a structure where the user is still a member. A professional who has left the
+    group (or the structure) no longer sees the person's name nor the purpose in the agenda."""
+    return Exists(FollowUpMembership.objects.filter(
+        person_id=OuterRef("person_id"), user=user, end_date__isnull=True,
+        structure_id__in=people_policies.current_structure_ids(user),
+    ))
+
+
 def agenda_upcoming(user, territory, now=None):
     now = now or timezone.now()
     return (
-        Appointment.objects.filter(upcoming_q(now), with_user=user, person__territory=territory)
+        Appointment.objects.filter(upcoming_q(now), _still_followed_by(user), with_user=user,
+                                   person__territory=territory)
         .select_related("person", "structure").order_by("starts_at", "id")
     )
 
@@ -571,6 +583,7 @@ def agenda_to_record(user, territory, now=None):
     now = now or timezone.now()
     return (
         Appointment.objects.filter(
+            _still_followed_by(user),
             with_user=user, person__territory=territory, status=Appointment.Status.SCHEDULED,
             attendance=Appointment.Attendance.PENDING, starts_at__lt=now,
         )

@@ -192,12 +192,22 @@ def _delete_files(storage, names):
             pass
 
 
+def _delete_import_rows(person_ids):
+    """Lines of person imports that matched these persons: they hold what the file said about
+    them (names, NIR, address…) and point to them by ``target_id`` only, without a foreign key,
+    so the person's deletion does not cascade to them."""
+    from spie.imports.models import ImportKind, ImportRow
+
+    ImportRow.objects.filter(job__kind=ImportKind.PERSONS, target_id__in=person_ids).delete()
+
+
 def purge_records(territory, *, dry_run=False, today=None, by="commande"):
     """Delete the records due for purge in ``territory`` and record a :class:`PurgeRun`.
 
     Deleting a person cascades to everything recorded about them (group, consents, timeline,
     diagnostics, orientations, contracts, plan, appointments, notes, exit, jobs, checkpoints)
-    *and to their access log rows*; stored files (attachments, scans) are deleted after commit.
+    *and to their access log rows*; the lines of person imports that matched them are deleted in
+    the same transaction; stored files (attachments, scans) are deleted after commit.
     With ``dry_run`` nothing is deleted: only the PurgeRun (``dry_run=True``) is written.
     Returns the PurgeRun.
     """
@@ -213,6 +223,7 @@ def purge_records(territory, *, dry_run=False, today=None, by="commande"):
             batch = ids[start:start + PURGE_BATCH]
             with transaction.atomic():
                 files = _stored_files(batch)
+                _delete_import_rows(batch)
                 Person.objects.filter(pk__in=batch).delete()
                 transaction.on_commit(lambda files=files: _delete_files(default_storage, files))
     return PurgeRun.objects.create(

@@ -11,8 +11,9 @@ class Command(BaseCommand):
         "dernier contact datent de plus que la durée de conservation du territoire (réglage "
         "« retention_months », 24 mois par défaut). La suppression est définitive et emporte tout le "
         "dossier : groupe de suivi, consentements, historique, diagnostics, orientations, contrats, plan, "
-        "rendez-vous, notes et pièces jointes, sortie, emplois et points de suivi, ET les lignes du journal "
-        "des consultations de ces personnes. Les personnes qui ne sont pas sorties du parcours ne sont "
+        "rendez-vous, notes et pièces jointes, sortie, emplois et points de suivi, les lignes des fichiers "
+        "de personnes importés qui les concernent, ET les lignes du journal des consultations de ces personnes. "
+        "Les personnes qui ne sont pas sorties du parcours ne sont "
         "jamais supprimées par cette commande. Chaque exécution est enregistrée (PurgeRun), simulation comprise."
     )
 
