@@ -143,14 +143,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Planner cost of a random page read: PostgreSQL's default (4) assumes spinning disks;
     # 1.1 is the usual value on SSDs and lets the caseload queries use their indexes.
-    # JIT compilation costs more than it saves on these short interactive queries, and so do
-    # parallel workers on small machines: starting them cost more than the scans they share
-    # (the référent's alerts: 146 ms with 2 workers, 86 ms without, at 100,000 persons).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options",
-        f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')} -c jit=off "
-        f"-c max_parallel_workers_per_gather={os.environ.get('PG_MAX_PARALLEL_WORKERS_PER_GATHER', '0')}",
-    )
+    # JIT compilation costs more than it saves on these short interactive queries. Parallel
+    # workers per query keep PostgreSQL's default unless PG_MAX_PARALLEL_WORKERS_PER_GATHER is
+    # set (measurements of the alerts at 100,000 persons were inconclusive on 2 cores).
+    pg_options = f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')} -c jit=off"
+    if os.environ.get("PG_MAX_PARALLEL_WORKERS_PER_GATHER"):
+        pg_options += f" -c max_parallel_workers_per_gather={os.environ['PG_MAX_PARALLEL_WORKERS_PER_GATHER']}"
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", pg_options)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "network.User"
