@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "spie.diagnostics",
     "spie.pathways",
     "spie.followup",
+    "spie.catalogue",
     "spie.imports",
     "spie.api",
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("spie.diagnostics.urls")),
     path("", include("spie.pathways.urls")),
     path("", include("spie.followup.urls")),
+    path("catalogue/", include("spie.catalogue.urls")),
     path("imports/", include("spie.imports.urls")),
     path("", include("spie.people.urls")),
 ]

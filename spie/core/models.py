@@ -36,14 +36,20 @@ class AccessLog(models.Model):
         EXIT = "exit", "Sortie et bilan"
         EMPLOYMENT = "employment", "Suivi dans l'emploi"
         IMPORT = "import", "Import"
+        REFERRAL = "referral", "Orientation vers une action"
 
     class Channel(models.TextChoices):
         PAGE = "page", "Page"
         API = "api", "API"
         EXPORT = "export", "Export"
+        LINK = "link", "Lien sécurisé (structure sans compte)"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty only for a provider answering through a signed link (channel "link"): the
+    # structure that holds the link is recorded instead.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     structure = models.ForeignKey(
         "network.Structure", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

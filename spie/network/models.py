@@ -19,6 +19,12 @@ class Territory(models.Model):
         "retention_months": 24,
         "no_contact_alert_days": 90,
         "contract_weekly_hours": 15,
+        # Catalogue (banque d'actions) and referrals.
+        "catalogue_radius_km": 50,
+        "catalogue_freshness_days": 180,
+        "referral_reminder_days": 10,
+        "referral_expiry_days": 30,
+        "referral_link_days": 8,
     }
 
     code = models.CharField("code du département", max_length=3, unique=True)

@@ -379,6 +379,15 @@ EVENT_LABELS = {
     "employment_checkpoint": "Point de suivi dans l'emploi",
     "exit": "Sortie du parcours",
     "exit_cancelled": "Parcours rouvert",
+    # Referrals to actions of the catalogue
+    "referral_sent": "Orientation vers une action",
+    "referral_accepted": "Orientation acceptée par la structure",
+    "referral_refused": "Orientation refusée par la structure",
+    "referral_started": "Entrée dans l'action",
+    "referral_completed": "Action terminée",
+    "referral_dropped": "Action abandonnée",
+    "referral_expired": "Orientation expirée sans réponse",
+    "referral_cancelled": "Orientation annulée",
 }
 OTHER_EVENT_LABEL = "Autre événement"
 

@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the referrals part (see catalogue/urls.py)."""
+
+urlpatterns = []
