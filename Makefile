@@ -8,7 +8,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 ONLY ?=
 
-.PHONY: install run test e2e lint format bench migrations-check clean
+.PHONY: install run test e2e lint format bench eval-matching migrations-check clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,9 @@ run: install
 	@$(BIN)/python manage.py seed_demo --if-empty
 	@$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)
 	@echo "→ Tâches de fond (imports, convocations, rappels) : manage.py db_worker, journal dans var/worker.log"
-	@$(BIN)/python manage.py db_worker --interval 1 --no-reload > var/worker.log 2>&1 & WORKER=$$!; \
+	@SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py db_worker --interval 1 --no-reload > var/worker.log 2>&1 & WORKER=$$!; \
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
-	  SPIE_DEMO_SKIP_2FA=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	  SITE_URL=http://$(HOST):$(PORT) SPIE_DEMO_SKIP_2FA=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	@$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
@@ -47,6 +47,9 @@ migrations-check: install
 
 bench: install
 	@$(BIN)/python bench/run.py $(if $(ONLY),--only $(ONLY),)
+
+eval-matching: install
+	@$(BIN)/python bench/eval_matching.py
 
 clean:
 	rm -rf $(VENV) var/spie.sqlite3*

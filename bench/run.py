@@ -26,15 +26,33 @@ Groups:
   of every person's group, each in a fresh process, its peak resident memory and seconds
   (``bench/exports.py``, SQLite) → ``BENCH export_100k_csv_peak_mb``, ``…_xlsx_peak_mb``
   (target: under 300 MB), ``BENCH export_100k_csv_s``, ``…_xlsx_s``.
+- ``catalogue``: the catalogue search (``bench/catalogue.py``) on the seeded SQLite and PostgreSQL
+  databases, the demo catalogue topped up to 5,000 actions first (``seed_catalogue``, not timed):
+  ``--requests`` (200) realistic searches (an origin commune of the 31 weighted by population,
+  50 km, one or two thématiques, keywords one time in three, places left one time in three)
+  through ``search.search`` + ``search.hits_page`` (the work of the page, without the
+  template), the same queries through a plain ORM baseline (``icontains`` filters, full
+  objects, distance in Python), and 50 GETs of the whole page for the record
+  → ``BENCH catalogue_search_p50_ms[<db>]``, ``…_p95_ms[<db>]``,
+  ``BENCH catalogue_search_baseline_p95_ms[<db>]`` and the headlines without ``[<db>]``
+  (SQLite). Target: p50 under 30 ms, p95 under 80 ms.
+- ``matching``: the matching engine alone (``bench/matching.py``, numpy, no database): full
+  recompute 40,000 persons × 10,000 openings with rebalancing against a plain-Python baseline
+  (timed on a sample and scaled, the output says so), one person's top 20, one opening's top 50,
+  and 1,000,000 openings in memory → ``BENCH match_full_s``, ``match_full_baseline_s``,
+  ``match_person_p50_ms``, ``match_person_p95_ms``, ``match_opening_p95_ms``,
+  ``match_national_person_p95_ms``, ``match_national_peak_mb``.
 - ``imports``: ``manage.py import_file`` of a 50,000-row persons CSV, validated and committed
   (``bench/imports.py``), on the seeded SQLite and PostgreSQL databases
   → ``BENCH import_50k_s[<db>]`` (the command's validate_s + commit_s) and the headline
   ``BENCH import_50k_s`` (SQLite). Target: under 60 s. It adds 50,000 persons: it runs last.
 
-The groups run in this order: seed, pages, followup, exports, diagnostics, imports; the SQLite
+The groups run in this order: seed, pages, followup, exports, catalogue, matching, diagnostics,
+imports; the SQLite
 and PostgreSQL databases seeded by the first group that needs them are shared by the others.
 
-    .venv/bin/python bench/run.py [--only seed|pages|diagnostics|followup|exports|imports] [--persons 100000]
+    .venv/bin/python bench/run.py [--only seed|pages|diagnostics|followup|exports|catalogue|matching|imports]
+        [--persons 100000]
         [--requests 200]
 """
 
@@ -50,13 +68,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-GROUPS = ("seed", "pages", "diagnostics", "followup", "exports", "imports")
+GROUPS = ("seed", "pages", "diagnostics", "followup", "exports", "catalogue", "matching", "imports")
 BUDGET_S = 19 * 60  # the whole run must end within 20 minutes
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
 SEED = 31
 PAGES = ("healthz", "home", "search", "record", "diagnostic_result", "orientation_queue")
 HEADLINE_PAGES = ("diagnostic_result",)  # also printed without the database (SQLite), as the issue names them
 IMPORT_ROWS = 50_000
+CATALOGUE_ACTIONS = 5000
 
 _started = time.monotonic()
 
@@ -183,6 +202,22 @@ def run_worker(label, env, script, args, what):
     if completed.returncode != 0 or not lines:
         raise BenchFailure(f"{label} : {what} a échoué (code {completed.returncode})")
     return json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+
+
+def run_matching():
+    """``bench/matching.py`` (no database, synthetic arrays): its table and BENCH lines, as printed."""
+    say("moteur de rapprochement : 40000 personnes × 10000 offres, puis 1000000 d'offres (sans base)…")
+    try:
+        completed = subprocess.run(
+            [PYTHON, str(ROOT / "bench" / "matching.py")], cwd=ROOT, env=base_env(),
+            timeout=remaining(), text=True, stdout=subprocess.PIPE,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchFailure("le banc d'essai du rapprochement n'a pas fini dans le temps imparti") from exc
+    if completed.returncode != 0 or "BENCH match_full_s " not in completed.stdout:
+        raise BenchFailure(f"le banc d'essai du rapprochement a échoué (code {completed.returncode})")
+    print(completed.stdout, end="")
+    sys.stdout.flush()
 
 
 def run_engine():
@@ -364,6 +399,51 @@ def print_exports(result, persons):
     sys.stdout.flush()
 
 
+def run_catalogue(db, args):
+    say(f"{db.label} : recherche dans le catalogue ({CATALOGUE_ACTIONS} actions), {args.requests} requêtes après "
+        f"{args.warmup} de chauffe, puis la même chose en ORM simple…")
+    worker_args = ["--actions", str(CATALOGUE_ACTIONS), "--queries", str(args.requests), "--warmup", str(args.warmup),
+                   "--seed", str(SEED)]
+    return run_worker(db.label, dict(db.env, DEBUG="0"), "catalogue.py", worker_args,
+                      "le banc d'essai du catalogue")
+
+
+def print_catalogue(results):
+    header = ("mesure", "base", "personnes", "actions", "à distance", "p50 ms", "p95 ms", "max ms", "n",
+              "résultats moy.")
+    rows = []
+    for r in results:
+        common = (r["label"], str(r["persons"]), str(r["actions"]), f"{r['remote_share']:.0%}")
+        for name, key, results_key in (
+            ("recherche (search + hits_page)", "search", "mean_results"),
+            ("  dont requêtes avec mots-clés", "keywords", None),
+            ("ORM simple (même requête)", "baseline", "mean_baseline_results"),
+            ("page complète /catalogue/", "page", None),
+        ):
+            data = r.get(key)
+            if not data:
+                continue
+            rows.append((name, *common, f"{data['p50']:.1f}", f"{data['p95']:.1f}", f"{data['max']:.1f}",
+                         str(data["n"]), f"{r[results_key]:.0f}" if results_key else ""))
+    _table(header, rows, left=(0, 1))
+    for r in results:
+        print(f"(catalogue [{r['label']}] : {r['visible']} actions visibles, {r['sessions']} sessions, "
+              f"{r['empty_results']} requêtes sans résultat ; remplissage {r['seed_s']:.1f} s)")
+    for r in results:
+        label = r["label"]
+        print(f"BENCH catalogue_search_p50_ms[{label}] {r['search']['p50']:.1f}")
+        print(f"BENCH catalogue_search_p95_ms[{label}] {r['search']['p95']:.1f}")
+        print(f"BENCH catalogue_search_baseline_p50_ms[{label}] {r['baseline']['p50']:.1f}")
+        print(f"BENCH catalogue_search_baseline_p95_ms[{label}] {r['baseline']['p95']:.1f}")
+        print(f"BENCH catalogue_page_p50_ms[{label}] {r['page']['p50']:.1f}")
+    for r in results:
+        if r["label"] == "sqlite":
+            print(f"BENCH catalogue_search_p50_ms {r['search']['p50']:.1f}")
+            print(f"BENCH catalogue_search_p95_ms {r['search']['p95']:.1f}")
+            print(f"BENCH catalogue_search_baseline_p95_ms {r['baseline']['p95']:.1f}")
+    sys.stdout.flush()
+
+
 def run_imports(db, args):
     say(f"{db.label} : import_file de {args.import_rows} personnes (vérification + import)…")
     worker_args = ["--rows", str(args.import_rows), "--seed", str(SEED), "--timeout", str(max(60, remaining() - 30))]
@@ -400,7 +480,8 @@ def main():
     parser.add_argument("--requests", type=int, default=200, help="requêtes chronométrées par page (défaut : 200)")
     parser.add_argument("--warmup", type=int, default=20, help="requêtes de chauffe par page (défaut : 20)")
     parser.add_argument(
-        "--no-postgresql", action="store_true", help="pages, diagnostics, followup, imports : SQLite seulement"
+        "--no-postgresql", action="store_true",
+        help="pages, diagnostics, followup, catalogue, imports : SQLite seulement"
     )
     parser.add_argument(
         "--import-rows", type=int, default=IMPORT_ROWS, help=f"imports : lignes du fichier (défaut : {IMPORT_ROWS})"
@@ -463,6 +544,16 @@ def main():
                 sqlite.prepare()
                 sqlite.seed(args.persons)
             print_exports(run_exports(sqlite), args.persons)
+        if "catalogue" in groups:
+            if not sqlite.seeded:
+                sqlite.prepare()
+                sqlite.seed(args.persons)
+            results = [run_catalogue(sqlite, args)]
+            if seeded_postgresql() is not None:
+                results.append(run_catalogue(postgresql, args))
+            print_catalogue(results)
+        if "matching" in groups:
+            run_matching()
         if "diagnostics" in groups:
             engine_s = run_engine()
             say(f"moteur de notation : {engine_s:.2f} s pour 100000 jeux de réponses")

@@ -27,7 +27,7 @@ def env_list(name, default=""):
 
 SPIE_ENV = os.environ.get("SPIE_ENV", "development")
 PRODUCTION = SPIE_ENV == "production"
-VERSION = "0.3.0"
+VERSION = "0.4.0"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
@@ -293,3 +293,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Absolute address of the platform, for links in e-mails sent by tasks and commands (they have
+# no request to build it from), e.g. "https://spie31.example". Empty: relative links.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")

@@ -481,8 +481,10 @@ def ensure_communes(territory_code=TERRITORY_CODE):
     return communes
 
 
-def seed(*, persons=DEFAULT_PERSONS, seed=DEFAULT_SEED, if_empty=False, progress_file=None, log=print, today=None):
-    """Create the demo network and ``persons`` persons. Returns a :class:`SeedResult`."""
+def seed(*, persons=DEFAULT_PERSONS, seed=DEFAULT_SEED, if_empty=False, progress_file=None, log=print, today=None,
+         actions=None):
+    """Create the demo network and ``persons`` persons (and ``actions`` actions of the catalogue, 320 by
+    default). Returns a :class:`SeedResult`."""
     from spie.people.models import Person
 
     if if_empty and Person.objects.exists():
@@ -503,6 +505,13 @@ def seed(*, persons=DEFAULT_PERSONS, seed=DEFAULT_SEED, if_empty=False, progress
     from .demo_followup import seed_followup
 
     result.counts.update(seed_followup(result.territory, seed=seed, today=today, log=log, progress_file=progress_file))
+    from .demo_catalogue import DEFAULT_ACTIONS, seed_catalogue, seed_referrals
+
+    result.counts.update(seed_catalogue(
+        result.territory, count=DEFAULT_ACTIONS if actions is None else actions, seed=seed, today=today, log=log,
+        progress_file=progress_file,
+    ))
+    result.counts.update(seed_referrals(result.territory, seed=seed, today=today, log=log))
     _analyze()
     return result
 

@@ -10,10 +10,11 @@ from .models import ImportKind, MatchKey
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="Le fichier contient", choices=ImportKind.choices, initial=ImportKind.PERSONS)
     file = forms.FileField(
-        label="Fichier CSV ou Excel (.xlsx)",
+        label="Fichier CSV, Excel (.xlsx) ou JSON",
         help_text="20 Mo au plus. CSV séparé par des points-virgules, des virgules ou des tabulations ; "
-                  "UTF-8 ou Windows-1252. Pour un classeur Excel, seule la première feuille est lue.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
+                  "UTF-8 ou Windows-1252. Pour un classeur Excel, seule la première feuille est lue. "
+                  "JSON : actions du catalogue au format data·inclusion.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.json,text/csv,application/json"}),
     )
 
     def clean_file(self):
@@ -66,9 +67,12 @@ class RowForm(forms.Form):
             if name not in job.mapping:
                 continue
             target = labels[name]
+            # A long cell (an action's description) gets room, and is never cut by the form.
+            long_text = target.max_length > 300
             self.fields[name] = forms.CharField(
                 label=f"{target.label} (colonne « {job.mapping[name]} »)", required=False,
-                initial=row.raw.get(name, ""), max_length=300, help_text=target.help,
+                initial=row.raw.get(name, ""), max_length=max(300, target.max_length), help_text=target.help,
+                widget=forms.Textarea(attrs={"rows": 4}) if long_text else forms.TextInput,
             )
             self.fields[name].error_message = (row.errors or {}).get(name)
             if self.fields[name].error_message:

@@ -1,6 +1,7 @@
 """The platform's fields a file's columns map to, per kind of import, and the automatic mapping.
 
-Headers are compared folded (no accents, case or punctuation): "NOM DE NAISSANCE",
+Actions' fields are named as in the data·inclusion service schema, so a data·inclusion file
+(JSON or CSV) maps itself. Headers are compared folded (no accents, case or punctuation): "NOM DE NAISSANCE",
 "Date naiss." or "N° allocataire" find their field. A structure's last mapping for the same
 layout (same headers) wins over the guess (:class:`~spie.imports.models.SavedMapping`).
 """
@@ -15,6 +16,8 @@ from .models import ImportKind, MatchKey
 TEXT, DATE, BOOL, CHOICE, EMAIL, NIR, COMMUNE, POSTAL_CODE, ROLE, SIRET = (
     "text", "date", "bool", "choice", "email", "nir", "commune", "postal_code", "role", "siret",
 )
+# A field of a data·inclusion service, parsed by ``spie.catalogue.interop.parse_service``.
+SERVICE = "service"
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,94 @@ MEMBERSHIP_TARGETS = (
     Target("job_title", "Fonction", max_length=150, aliases=("fonction", "poste")),
 )
 
+
+def _service(name, label, *, required=False, max_length=300, aliases=(), help=""):
+    """A catalogue action's field, named as in the data·inclusion schema (so a data·inclusion file
+    maps itself); the aliases are the French headers partners' spreadsheets use."""
+    return Target(name, label, SERVICE, required=required, max_length=max_length, aliases=aliases, help=help)
+
+
+LIST_HELP = "plusieurs valeurs séparées par « | »"
+ACTION_TARGETS = (
+    _service("id", "Identifiant", max_length=200,
+             aliases=("identifiant", "identifiant du service", "id service", "identifiant de l'action", "reference",
+                      "ref"),
+             help="identifiant stable de l'action à la source : un nouvel import met à jour l'action au lieu d'en "
+                  "créer une autre"),
+    _service("source", "Source", max_length=100, aliases=("source", "producteur", "origine")),
+    _service("nom", "Nom", required=True, max_length=150,
+             aliases=("nom", "nom de l'action", "intitule", "intitule de l'action", "titre", "libelle", "action",
+                      "nom du service")),
+    _service("description", "Description", required=True, max_length=10000,
+             aliases=("description", "descriptif", "presentation", "contenu", "description de l'action")),
+    _service("spie_resume", "Résumé", max_length=280, aliases=("resume", "accroche", "presentation courte")),
+    _service("type", "Type", aliases=("type", "type de service", "type d'offre"),
+             help="accompagnement, aide-financiere, aide-materielle, atelier, formation, information"),
+    _service("thematiques", "Thématiques", max_length=2000, aliases=("thematiques", "thematique", "themes", "theme"),
+             help=f"codes ou libellés data·inclusion, {LIST_HELP}"),
+    _service("frais", "Frais", aliases=("frais", "cout", "tarif", "gratuit ou payant"), help="gratuit ou payant"),
+    _service("frais_precisions", "Précisions sur les frais",
+             aliases=("precisions sur les frais", "precisions frais", "details des frais")),
+    _service("publics", "Publics", max_length=1000, aliases=("publics", "public", "public vise", "publics vises"),
+             help=f"codes ou libellés data·inclusion (« tous-publics » seul), {LIST_HELP}"),
+    _service("publics_precisions", "Précisions sur les publics", max_length=500,
+             aliases=("precisions sur les publics", "precisions publics")),
+    _service("conditions_acces", "Conditions d'accès", max_length=10000,
+             aliases=("conditions d'acces", "conditions", "criteres d'acces", "prerequis"),
+             help="paragraphes « Prérequis : » et « Justificatifs à fournir : » reconnus"),
+    _service("modes_accueil", "Modes d'accueil", aliases=("modes d'accueil", "mode d'accueil", "modalite d'accueil"),
+             help=f"en-presentiel, a-distance, {LIST_HELP}"),
+    _service("adresse", "Adresse", max_length=250, aliases=("adresse", "adresse postale", "rue", "lieu")),
+    _service("complement_adresse", "Complément d'adresse", max_length=250,
+             aliases=("complement d'adresse", "complement adresse", "complement")),
+    _service("code_postal", "Code postal", max_length=5, aliases=("code postal", "cp")),
+    _service("commune", "Commune", aliases=("commune", "ville", "localite"),
+             help="nom de la commune (avec le code postal si plusieurs communes portent ce nom)"),
+    _service("code_insee", "Code INSEE", max_length=5, aliases=("code insee", "insee", "code commune")),
+    _service("latitude", "Latitude", max_length=30, aliases=("latitude", "lat")),
+    _service("longitude", "Longitude", max_length=30, aliases=("longitude", "lon", "lng")),
+    _service("zone_eligibilite", "Zone d'éligibilité", max_length=2000,
+             aliases=("zone d'eligibilite", "zone", "territoire", "perimetre"),
+             help=f"codes INSEE de communes, codes de départements, SIREN d'EPCI ou « france », {LIST_HELP}"),
+    _service("horaires_accueil", "Horaires d'accueil", max_length=250, aliases=("horaires d'accueil", "horaires")),
+    _service("contact_nom_prenom", "Contact", max_length=150,
+             aliases=("contact", "nom du contact", "interlocuteur", "personne a contacter")),
+    _service("courriel", "Courriel", max_length=254, aliases=("courriel", "email", "e-mail", "mail",
+                                                               "adresse electronique")),
+    _service("telephone", "Téléphone", max_length=20, aliases=("telephone", "tel")),
+    _service("modes_mobilisation", "Modes de mobilisation", aliases=("modes de mobilisation", "mode de mobilisation"),
+             help=f"envoyer-un-courriel, se-presenter, telephoner, utiliser-lien-mobilisation, {LIST_HELP}"),
+    _service("mobilisable_par", "Mobilisable par", aliases=("mobilisable par", "qui peut mobiliser"),
+             help=f"usagers, professionnels, {LIST_HELP}"),
+    _service("mobilisation_precisions", "Comment mobiliser l'action", max_length=5000,
+             aliases=("comment mobiliser l'action", "comment mobiliser", "modalites d'inscription", "inscription",
+                      "precisions sur la mobilisation")),
+    _service("lien_mobilisation", "Lien de mobilisation", max_length=500,
+             aliases=("lien de mobilisation", "lien d'inscription", "lien", "url", "site web")),
+    _service("volume_horaire_hebdomadaire", "Heures par semaine", max_length=10,
+             aliases=("heures par semaine", "volume horaire hebdomadaire", "volume horaire", "heures hebdomadaires")),
+    _service("nombre_semaines", "Nombre de semaines", max_length=10,
+             aliases=("nombre de semaines", "semaines", "duree en semaines")),
+    _service("date_maj", "Date de mise à jour", max_length=20,
+             aliases=("date de mise a jour", "mise a jour", "date maj", "derniere mise a jour"),
+             help="AAAA-MM-JJ ou JJ/MM/AAAA (aujourd'hui si vide)"),
+    _service("spie_type_action", "Type d'action SPIE", aliases=("type d'action spie", "type spie", "type d'action"),
+             help="immersion, company_visit, webinar, job_discovery, workshop, training, coaching, collective_info… "
+                  "ou leur libellé"),
+    _service("spie_axe", "Axe du plan SPIE", aliases=("axe du plan spie", "axe spie", "axe"),
+             help="axe1, axe2, axe3, transverse"),
+    _service("spie_capacite", "Places", max_length=10, aliases=("places", "capacite", "nombre de places")),
+    _service("spie_date_limite_inscription", "Date limite d'inscription", max_length=20,
+             aliases=("date limite d'inscription", "date limite")),
+    _service("spie_langues", "Langues", max_length=500, aliases=("langues", "langue"), help=LIST_HELP),
+    _service("spie_accessibilite", "Accessibilité", max_length=500, aliases=("accessibilite", "handicap")),
+)
+
 TARGETS = {
     ImportKind.PERSONS: PERSON_TARGETS,
     ImportKind.PROFESSIONALS: PROFESSIONAL_TARGETS,
     ImportKind.MEMBERSHIPS: MEMBERSHIP_TARGETS,
+    ImportKind.ACTIONS: ACTION_TARGETS,
 }
 
 # The field(s) each match key needs in the file.

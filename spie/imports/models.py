@@ -1,9 +1,10 @@
-"""Staged imports of persons, professionals and memberships from CSV or XLSX files.
+"""Staged imports of persons, professionals, memberships and catalogue actions from CSV, XLSX
+or (actions) data·inclusion JSON files.
 
 A file goes through explicit steps (DESIGN.md §5): it is uploaded, its columns are mapped to
 the platform's fields, every row is validated into an :class:`ImportRow` (the preview), the
 user fixes or drops rows in error, then the whole file is committed in one transaction.
-Nothing touches persons or accounts before the commit; a failed commit writes nothing.
+Nothing touches persons, accounts or actions before the commit; a failed commit writes nothing.
 """
 
 from django.conf import settings
@@ -14,6 +15,7 @@ class ImportKind(models.TextChoices):
     PERSONS = "persons", "Personnes accompagnées"
     PROFESSIONALS = "professionals", "Professionnels de la structure"
     MEMBERSHIPS = "memberships", "Rattachements à des structures"
+    ACTIONS = "actions", "Actions du catalogue"
 
 
 class MatchKey(models.TextChoices):

@@ -1,19 +1,25 @@
 """Reading the files people really have: CSV (comma, semicolon or tab; UTF-8 with or without a
-byte-order mark, or Windows-1252) and XLSX (first sheet, values only).
+byte-order mark, or Windows-1252), XLSX (first sheet, values only) and JSON (a list of objects,
+such as a data·inclusion export of services, or ``{"services": [...]}``).
 
 Every reader returns a :class:`Table`: normalised headers and the data rows as lists of text,
-each with its line number in the file (the header is line 1, as a spreadsheet shows it).
-Fully empty rows (the trailing ones a spreadsheet leaves) are skipped.
+each with its line number in the file (the header is line 1, as a spreadsheet shows it; in a
+JSON file, the object's position in the list). Fully empty rows (the trailing ones a spreadsheet
+leaves) are skipped. A JSON object becomes a row with its keys as headers: lists are joined with
+``|`` (the data·inclusion CSV convention), nulls are empty cells.
 """
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 CSV = "csv"
 XLSX = "xlsx"
+JSON = "json"
+LIST_SEPARATOR = "|"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_COLUMNS = 200
 
@@ -32,11 +38,14 @@ class Table:
 
 
 def sniff_format(head):
-    """``"xlsx"`` (zip magic), ``"csv"`` (text without NUL bytes) or None."""
+    """``"xlsx"`` (zip magic), ``"json"`` (text opening a list or an object), ``"csv"`` (other
+    text without NUL bytes) or None."""
     if head.startswith(ZIP_MAGIC):
         return XLSX
     if not head or b"\x00" in head:
         return None
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{"):
+        return JSON
     return CSV
 
 
@@ -152,16 +161,62 @@ def read_xlsx(path_or_file):
     return Table(normalise_headers(_trim_blank_tail(header, rows)), rows, XLSX, "", "")
 
 
+def _json_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(_json_cell(v) if not isinstance(v, dict) else json.dumps(v, ensure_ascii=False)
+                                   for v in value if v is not None)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value).strip()
+
+
+def read_json_bytes(data):
+    """A JSON list of objects (or an object holding it under ``services``) as a table."""
+    text, encoding = decode(data)
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        where = f" (ligne {exc.lineno}, colonne {exc.colno})" if hasattr(exc, "lineno") else ""
+        raise UnreadableFile(f"Ce fichier JSON est mal formé{where} : vérifiez qu'il est complet.") from exc
+    if isinstance(document, dict):
+        document = document.get("services")
+    if not isinstance(document, list):
+        raise UnreadableFile("Le fichier JSON doit contenir une liste de services, ou un objet dont la clé "
+                             "« services » contient cette liste.")
+    headers, seen = [], set()
+    for position, item in enumerate(document, start=1):
+        if not isinstance(item, dict):
+            raise UnreadableFile(f"L'élément n° {position} de la liste n'est pas un objet JSON.")
+        for key in item:
+            if key not in seen and len(headers) < MAX_COLUMNS:
+                seen.add(key)
+                headers.append(str(key))
+    if not headers:
+        raise UnreadableFile("Le fichier JSON ne contient aucun service.")
+    rows = []
+    for position, item in enumerate(document, start=1):
+        cells = [_json_cell(item.get(key)) for key in headers]
+        if any(cells):
+            rows.append((position, cells))
+    return Table(normalise_headers(headers), rows, JSON, encoding, "")
+
+
 def read_table(path):
-    """Read the file at ``path`` (CSV or XLSX, told by its content, not its name)."""
+    """Read the file at ``path`` (CSV, XLSX or JSON, told by its content, not its name)."""
     with open(path, "rb") as handle:
         data = handle.read()
     fmt = sniff_format(data[:4096])
     if fmt == XLSX:
         return read_xlsx(io.BytesIO(data))
+    if fmt == JSON:
+        return read_json_bytes(data)
     if fmt == CSV:
         return read_csv_bytes(data)
-    raise UnreadableFile("Ce fichier n'est ni un CSV (texte) ni un classeur Excel (.xlsx).")
+    raise UnreadableFile("Ce fichier n'est ni un CSV (texte) ni un classeur Excel (.xlsx) ni un fichier JSON.")
 
 
 # --- Cell values -------------------------------------------------------------------------------

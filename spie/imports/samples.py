@@ -1,11 +1,15 @@
 """Synthetic import files (Faker, French locale): for tests, demos and the benchmark.
 
-Only made-up people: valid-looking NIRs (right key, fictitious), CAF numbers, addresses.
+Only made-up people: valid-looking NIRs (right key, fictitious), CAF numbers, addresses. And
+catalogue actions of a partner, as a data·inclusion JSON list of services or as the CSV a
+partner keeps in a spreadsheet (French headers).
 
     .venv/bin/python -m spie.imports.samples var/rsa.csv 50000
+    .venv/bin/python -m spie.imports.samples var/actions.json 200
 """
 
 import csv
+import json
 import random
 import sys
 from datetime import date, timedelta
@@ -71,5 +75,81 @@ def write_persons_csv(path, rows, seed=31, encoding="utf-8-sig", separator=";", 
     return path
 
 
+# --- Catalogue actions --------------------------------------------------------------------------
+
+ACTION_SAMPLES = [
+    ("Atelier CV et lettre de motivation", "atelier", "preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-"
+     "motivation", "workshop"),
+    ("Simulation d'entretien d'embauche", "atelier", "trouver-un-emploi--convaincre-un-recruteur-en-entretien",
+     "workshop"),
+    ("Découverte des métiers du bâtiment", "information", "choisir-un-metier--decouvrir-un-metier-ou-un-secteur-"
+     "dactivite", "job_discovery"),
+    ("Permis B accompagné", "accompagnement", "mobilite--preparer-un-permis", "mobility_help"),
+    ("Premiers pas sur l'ordinateur", "formation", "numerique--maitriser-les-fondamentaux-du-numerique", "training"),
+    ("Garde d'enfants pour la reprise d'emploi", "aide-materielle", "famille--garde-denfants", "childcare"),
+    ("Reprendre confiance en soi", "accompagnement", "remobilisation--bien-etre-confiance-en-soi", "coaching"),
+    ("Visite d'entreprise industrielle", "information", "choisir-un-metier--connaitre-les-opportunites-demploi",
+     "company_visit"),
+]
+ACTION_HEADER = [
+    "Identifiant", "Nom de l'action", "Description", "Type", "Thématiques", "Frais", "Publics", "Modes d'accueil",
+    "Adresse", "Code postal", "Commune", "Courriel", "Téléphone", "Heures par semaine", "Nombre de semaines",
+    "Type d'action SPIE", "Places",
+]
+
+
+def action_services(count, seed=31, *, source="partenaire-31", communes=None):
+    """``count`` data·inclusion services (dicts) of a made-up partner, ids ``<source>--<n>``."""
+    rng = random.Random(seed)
+    communes = communes or COMMUNES_31
+    for n in range(count):
+        name, kind, theme, spie_kind = ACTION_SAMPLES[n % len(ACTION_SAMPLES)]
+        code, commune, postal = rng.choice(communes)
+        remote = n % 4 == 3
+        yield {
+            "id": f"{source}--{n + 1}", "source": source, "structure_id": f"{source}--structure",
+            "nom": f"{name} n° {n + 1}",
+            "description": f"{name} : une action collective du réseau, pour avancer vers l'emploi à son rythme.",
+            "date_maj": date.today().isoformat(), "type": kind, "thematiques": [theme], "frais": "gratuit",
+            "publics": ["tous-publics"], "modes_accueil": ["a-distance"] if remote else ["en-presentiel"],
+            "adresse": None if remote else f"{rng.randint(1, 90)} rue de la République",
+            "code_postal": None if remote else postal, "commune": None if remote else commune,
+            "code_insee": None if remote else code, "courriel": f"contact{n + 1}@partenaire.example",
+            "telephone": "05 61 00 00 00", "modes_mobilisation": ["envoyer-un-courriel"],
+            "mobilisable_par": ["professionnels"], "volume_horaire_hebdomadaire": rng.choice([2, 3, 6, 12]),
+            "nombre_semaines": rng.choice([1, 4, 8]), "spie_type_action": spie_kind, "spie_capacite": 12,
+        }
+
+
+def write_actions_json(path, count, seed=31, **kwargs):
+    """A data·inclusion JSON file of ``count`` actions; returns ``path``."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(list(action_services(count, seed, **kwargs)), handle, ensure_ascii=False, indent=1)
+    return path
+
+
+def action_rows(count, seed=31, **kwargs):
+    """The same actions as rows under :data:`ACTION_HEADER` (a partner's spreadsheet)."""
+    for s in action_services(count, seed, **kwargs):
+        yield [
+            s["id"], s["nom"], s["description"], s["type"], "|".join(s["thematiques"]), s["frais"],
+            "|".join(s["publics"]), "|".join(s["modes_accueil"]), s["adresse"] or "", s["code_postal"] or "",
+            s["commune"] or "", s["courriel"], s["telephone"], s["volume_horaire_hebdomadaire"],
+            s["nombre_semaines"], s["spie_type_action"], s["spie_capacite"],
+        ]
+
+
+def write_actions_csv(path, count, seed=31, encoding="utf-8-sig", separator=";", **kwargs):
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=separator)
+        writer.writerow(ACTION_HEADER)
+        writer.writerows(action_rows(count, seed, **kwargs))
+    return path
+
+
 if __name__ == "__main__":  # pragma: no cover
-    write_persons_csv(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
+    target, size = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    if target.endswith(".json"):
+        write_actions_json(target, size)
+    else:
+        write_persons_csv(target, size)

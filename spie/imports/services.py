@@ -39,13 +39,17 @@ from .models import (
     RowAction,
     SavedMapping,
 )
-from .readers import CSV, XLSX, UnreadableFile, read_table, sniff_format
+from .readers import CSV, JSON, XLSX, UnreadableFile, read_table, sniff_format
 from .validators import (
     ALL,
     PERSON_FIELDS,
+    ActionIndex,
+    ActionValidator,
     PersonIndex,
     PersonValidator,
     ProfessionalValidator,
+    action_key,
+    action_name_key,
     clean_cells,
     names_key,
     person_key,
@@ -137,8 +141,11 @@ def create_job(*, membership, kind, uploaded_file, name=None):
     uploaded_file.seek(0)
     fmt = sniff_format(head)
     if fmt is None:
-        raise ValidationError({"file": "Ce fichier n'est ni un CSV (texte) ni un classeur Excel (.xlsx). "
-                                       "Dans votre tableur : « Enregistrer sous » CSV ou XLSX."})
+        raise ValidationError({"file": "Ce fichier n'est ni un CSV (texte) ni un classeur Excel (.xlsx) ni un fichier "
+                                       "JSON. Dans votre tableur : « Enregistrer sous » CSV ou XLSX."})
+    if fmt == JSON and kind != ImportKind.ACTIONS:
+        raise ValidationError({"file": "Un fichier JSON ne s'importe que pour les actions du catalogue "
+                                       "(format data·inclusion) : pour ce contenu, déposez un CSV ou un XLSX."})
     if fmt == XLSX and not name.lower().endswith((".xlsx", ".xlsm")):
         name = f"{name}.xlsx"
     structure = membership.structure
@@ -146,7 +153,7 @@ def create_job(*, membership, kind, uploaded_file, name=None):
         territory=structure.territory, structure=structure, kind=kind, original_name=name,
         file_format=fmt, created_by=membership.user, referent=membership.user,
     )
-    job.file.save(f"{uuid.uuid4().hex}.{fmt if fmt == XLSX else CSV}", File(uploaded_file), save=False)
+    job.file.save(f"{uuid.uuid4().hex}.{fmt if fmt in (XLSX, JSON) else CSV}", File(uploaded_file), save=False)
     try:
         headers, encoding, separator = _read_headers(job.file.path, fmt)
     except UnreadableFile as exc:
@@ -232,6 +239,8 @@ def set_mapping(*, job, membership, mapping, match_key=None, referent=None, enqu
 def _validator(job):
     if job.kind == ImportKind.PERSONS:
         return PersonValidator(job, index=PersonIndex(job.territory, job.match_key, structure=job.structure))
+    if job.kind == ImportKind.ACTIONS:
+        return ActionValidator(job)
     return ProfessionalValidator(job)
 
 
@@ -325,6 +334,11 @@ def revalidate_row(job, row, raw):
         validator = PersonValidator(
             job, index=PersonIndex.for_row(job.territory, job.match_key, cleaned, structure=job.structure))
         _seed_seen(validator, job, row, key, cleaned.get("nir", ""))
+    elif job.kind == ImportKind.ACTIONS:
+        validator = ActionValidator(job)
+        probe = validator.validate_batch([(row.line, raw)])[0]
+        validator = ActionValidator(job)
+        _seed_seen(validator, job, row, probe.key, "")
     else:
         validator = ProfessionalValidator(job)
         probe = validator.validate_batch([(row.line, raw)])[0]
@@ -453,6 +467,8 @@ def run_commit(job_id, user_id, *, progress=None):
         with transaction.atomic():
             if job.kind == ImportKind.PERSONS:
                 _commit_persons(job, user_id, progress)
+            elif job.kind == ImportKind.ACTIONS:
+                _commit_actions(job, user_id, progress)
             else:
                 _commit_professionals(job, user_id)
     except StalePreview as exc:
@@ -651,6 +667,66 @@ def _commit_professionals(job, user_id):
             raise ValidationError(f"ligne {row.line} : {' '.join(exc.messages)}") from exc
         row.target_id = membership.user_id
         row.save(update_fields=["target_id"])
+
+
+STALE_ACTION_CREATES = ("Des actions de ce fichier ont été créées dans votre structure depuis la vérification : "
+                        "relancez la vérification.")
+STALE_ACTION_UPDATES = ("Des actions de ce fichier ont été supprimées ou ne sont plus à votre structure depuis la "
+                        "vérification : relancez la vérification.")
+
+
+def _commit_actions(job, user_id, progress):
+    """Create the new actions (drafts: the structure publishes them once reviewed) and update the
+    matched ones with the cells that changed. Actions are few (hundreds): one save each keeps the
+    derived search keys right (``Action.save``)."""
+    from spie.catalogue import interop, places
+    from spie.catalogue.models import Action, ActionStatus
+    from spie.referentials.models import Commune
+
+    structure, territory = job.structure, job.territory
+    index = ActionIndex(structure)
+    rows = list(ImportRow.objects.filter(job=job, action__in=[RowAction.CREATE, RowAction.UPDATE])
+                .order_by("line").values_list("pk", "line", "action", "cleaned", "target_id", "diff"))
+    codes = {cleaned.get("commune_id") for _pk, _l, _a, cleaned, _t, _d in rows if cleaned.get("commune_id")}
+    communes = Commune.objects.defer("shape").in_bulk(codes)
+    updated = Action.objects.select_related("structure", "commune").in_bulk(
+        [target for _pk, _l, kind, _c, target, _d in rows if kind == RowAction.UPDATE])
+    today = timezone.localdate()
+    targets, done = [], 0
+    for row_pk, _line, kind, cleaned, target_id, diff in rows:
+        values = interop.model_values(cleaned)
+        commune = communes.get(values.pop("commune_id", None))
+        if kind == RowAction.CREATE:
+            key = action_key(cleaned)
+            if key and (index.by_source.get((cleaned.get("source", ""), cleaned.get("source_id")))
+                        or (not cleaned.get("source_id") and action_name_key(
+                            cleaned.get("name", ""), cleaned.get("commune_id")) in index.by_name)):
+                raise StalePreview(STALE_ACTION_CREATES)
+            action = Action(territory=territory, structure=structure, status=ActionStatus.DRAFT,
+                            created_by_id=user_id, commune=commune, **values)
+            action.content_updated_on = values.get("content_updated_on") or today
+            action.save()
+        else:
+            action = updated.get(target_id)
+            if action is None or action.structure_id != structure.pk:
+                raise StalePreview(STALE_ACTION_UPDATES)
+            changed = {name: values[name] for name in diff if name in values}
+            if "commune_id" in diff:
+                action.commune = commune
+                if "lat" not in diff and "lon" not in diff:
+                    action.lat = action.lon = None  # placed again from the new commune (``Action.save``)
+            for name, value in changed.items():
+                setattr(action, name, value)
+            if "content_updated_on" not in diff:
+                action.content_updated_on = today
+            action.save()
+        if action.capacity is not None or (kind == RowAction.UPDATE and "capacity" in diff):
+            places.refresh_action(action)
+        targets.append((action.pk, row_pk))
+        done += 1
+        if progress:
+            progress("commit", done, job.to_commit_count)
+    _set_targets(targets)
 
 
 # --- Reading helpers for pages and API ---------------------------------------------------------

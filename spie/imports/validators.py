@@ -7,13 +7,17 @@ persons' keys fit in memory), so validating a 50,000-row file makes no query per
 row in the preview builds the same index restricted to that row's keys.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 
+from spie.catalogue.models import Action
 from spie.core.text import fold
 from spie.network import policies as network_policies
 from spie.network.models import Membership, Structure, User
@@ -501,3 +505,162 @@ class ProfessionalValidator:
                 result.action, result.target_id = RowAction.UPDATE, user.pk
                 result.diff = {"membership": ["", label]}
         return [r for r, _s in parsed]
+
+
+# --- Catalogue actions -----------------------------------------------------------------------
+
+
+def _display(value):
+    """A stored or imported action value as the preview shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def stored_action_values(values):
+    """An action's stored fields (a ``values()`` dict) in the JSON form of a parsed row."""
+    from spie.catalogue.interop import FIELD_SOURCES
+
+    stored = {}
+    for name in FIELD_SOURCES:
+        value = values.get(name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif name == "weekly_hours" and value is not None:
+            value = str(value.quantize(Decimal("0.1")))
+        stored[name] = value
+    return stored
+
+
+def action_diff(stored, cleaned):
+    """``{field: [old, new]}`` (display text) for the non-empty cells that differ from the action."""
+    diff = {}
+    for name, new in cleaned.items():
+        old = stored.get(name)
+        if old in ("", None) and new in ("", None, []):
+            continue
+        if old != new:
+            diff[name] = [_display(old), _display(new)]
+    return diff
+
+
+class ActionIndex:
+    """The importing structure's actions, keyed as the rows are: ``(source, id)`` of an imported
+    action, its ``uid`` (a re-import of this territory's own export), and folded name + commune
+    (an action created by hand). Loaded once per file (a structure has hundreds of actions)."""
+
+    def __init__(self, structure):
+        self.by_source, self.by_uid, self.by_name = {}, {}, {}
+        rows = Action.objects.filter(structure=structure).values_list(
+            "id", "uid", "source", "source_id", "name", "commune_id")
+        for pk, uid, source, source_id, name, commune_id in rows:
+            self.by_uid[uid] = pk
+            if source_id:
+                self.by_source[(source, source_id)] = pk
+            key = action_name_key(name, commune_id)
+            self.by_name[key] = AMBIGUOUS if key in self.by_name else (pk, bool(source_id))
+
+
+def _name_words(name):
+    """Accent-, case- and punctuation-free name that keeps its digits ("Atelier n° 2" ≠ "n° 3")."""
+    ascii_only = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(re.split(r"[^a-z0-9]+", ascii_only)).strip()
+
+
+def action_name_key(name, commune_id):
+    return f"nom|{_name_words(name)}|{commune_id or ''}"
+
+
+def action_key(fields):
+    """The match key of a parsed row: its source id when it has one, else name and commune."""
+    if fields.get("source_id"):
+        return f"id|{fields.get('source', '')}|{fields['source_id']}"
+    if fields.get("name"):
+        return action_name_key(fields["name"], fields.get("commune_id"))
+    return ""
+
+
+class ActionValidator:
+    """Actions of the importing structure (data·inclusion fields, see ``spie.catalogue.interop``):
+    a row with an id updates the action imported with that id (or, for this territory's own
+    export, the action of that uid); a row without id updates the action of the same name in the
+    same commune; otherwise it creates a draft action."""
+
+    def __init__(self, job):
+        from spie.catalogue import interop
+
+        self.job = job
+        self.mapping = job.mapping
+        self.structure, self.territory = job.structure, job.territory
+        self.index = ActionIndex(job.structure)
+        self.lookups = interop.Lookups()
+        self.seen_keys = {}
+
+    def _column(self, key):
+        from spie.catalogue.interop import FIELD_LABELS
+
+        return self.mapping.get(key) or FIELD_LABELS.get(key, key)
+
+    def first_pass(self, line, raw):
+        from spie.catalogue import interop
+
+        fields, problems = interop.parse_service(raw, lookups=self.lookups)
+        errors = {key: cell_error(line, self._column(key), problem) for key, problem in problems.items()}
+        result = RowResult(cleaned=fields, errors=errors)
+        result.key = action_key(fields)
+        if result.key:
+            earlier = self.seen_keys.get(result.key)
+            if earlier is not None and earlier != line:
+                what = "même identifiant" if result.key.startswith("id|") else "même nom dans la même commune"
+                errors[ALL] = f"Ligne {line} : doublon de la ligne {earlier} dans le fichier ({what})"
+            else:
+                self.seen_keys.setdefault(result.key, line)
+        uid = interop.own_uid(fields.get("source_id"), self.territory)
+        if uid is not None:
+            result.own_uid = uid
+            if uid in self.index.by_uid:
+                result.target_id = self.index.by_uid[uid]
+                # The action's own id: not a change of the action.
+                fields.pop("source", None)
+                fields.pop("source_id", None)
+            return result
+        if fields.get("source_id"):
+            result.target_id = self.index.by_source.get((fields.get("source", ""), fields["source_id"]))
+        if result.target_id is None and fields.get("name"):
+            found = self.index.by_name.get(action_name_key(fields["name"], fields.get("commune_id")))
+            if found == AMBIGUOUS:
+                errors[ALL] = (f"Ligne {line} : votre structure a plusieurs actions de ce nom dans cette commune ; "
+                               "ajoutez la colonne « Identifiant » ou renommez-les")
+            elif found is not None and not (found[1] and fields.get("source_id")):
+                result.target_id = found[0]  # an action without source id (created by hand), or the same name
+        return result
+
+    def validate_batch(self, rows):
+        self.lookups.preload([str(raw.get("code_insee") or "").strip().upper() for _line, raw in rows])
+        results = [self.first_pass(line, raw) for line, raw in rows]
+        # This territory's own ids that belong to another structure: never taken over.
+        foreign = {r.own_uid for r in results if getattr(r, "own_uid", None) and r.target_id is None}
+        if foreign:
+            taken = set(Action.objects.filter(uid__in=foreign).values_list("uid", flat=True))
+            for (line, _raw), result in zip(rows, results, strict=True):
+                if getattr(result, "own_uid", None) in taken:
+                    result.errors[ALL] = (f"Ligne {line} : cette action appartient à une autre structure du "
+                                          "catalogue : l'import de votre structure ne peut pas la modifier")
+        targets = {r.target_id for r in results if r.target_id and not r.errors}
+        stored = {}
+        if targets:
+            from spie.catalogue.interop import FIELD_SOURCES
+
+            for values in Action.objects.filter(pk__in=targets).values("id", *FIELD_SOURCES):
+                stored[values["id"]] = stored_action_values(values)
+        for result in results:
+            if result.errors:
+                result.action = RowAction.ERROR
+            elif result.target_id is None:
+                result.action = RowAction.CREATE
+            else:
+                result.diff = action_diff(stored.get(result.target_id, {}), result.cleaned)
+                result.action = RowAction.UPDATE if result.diff else RowAction.UNCHANGED
+        return results

@@ -1,7 +1,7 @@
 """Pages of the staged imports (structure admins only, their own structure's imports).
 
 - ``/imports/``: the structure's imports;
-- ``/imports/nouveau/``: upload (CSV or XLSX, checked by content);
+- ``/imports/nouveau/``: upload (CSV or XLSX, checked by content; data·inclusion JSON for actions);
 - ``/imports/<id>/correspondance/``: column mapping, match key, référent of the persons created;
 - ``/imports/<id>/``: progress while the background task runs (polled with htmx), then the
   preview (counts, filter, rows with their errors per cell, fix or drop a row, commit), then
@@ -104,14 +104,18 @@ def mapping_view(request, pk):
             return redirect("imports:detail", job.pk)
     samples = {}
     try:  # the first data rows help to recognise the columns (read from the file's first 64 kB)
-        from .readers import read_csv_bytes
+        from .readers import read_csv_bytes, read_table
 
+        table = None
         if job.file_format == "csv":
             with open(job.file.path, "rb") as handle:
                 head = handle.read(65536)
             table = read_csv_bytes(head.rsplit(b"\n", 1)[0] if len(head) == 65536 else head)
+        elif job.file_format == "json":
+            table = read_table(job.file.path)  # a JSON list is read whole (20 MB at most)
+        if table is not None:
             for index, header in enumerate(table.headers):
-                samples[header] = [cells[index] for _l, cells in table.rows[:3] if index < len(cells)]
+                samples[header] = [cells[index][:80] for _l, cells in table.rows[:3] if index < len(cells)]
     except Exception:  # noqa: BLE001 - samples are a help only
         samples = {}
     return render(request, "imports/mapping.html", {
@@ -161,6 +165,10 @@ def detail(request, pk):
         page = paginator.get_page(request.GET.get("page"))
         targets = [t for t in m.targets(job.kind) if t.name in job.mapping]
         labels = {t.name: t.label for t in m.targets(job.kind)} | {"membership": "Rattachement"}
+        if job.kind == ImportKind.ACTIONS:
+            from spie.catalogue.interop import ACTION_FIELD_LABELS
+
+            labels |= ACTION_FIELD_LABELS
         shown = []
         for row in page.object_list:
             row.messages = services.error_messages(row)
@@ -170,9 +178,27 @@ def detail(request, pk):
                 row.form = RowForm(job=job, row=row, prefix=f"r{row.pk}")
             shown.append(row)
         services.log_preview_reads(request, request.membership, job, shown, reason=f"aperçu de l'import {job.pk}")
+        if job.kind == ImportKind.ACTIONS:
+            _link_actions(shown)
         context.update({"page": page, "rows": shown, "chosen": chosen, "targets": targets,
-                        "persons": job.kind == ImportKind.PERSONS})
+                        "persons": job.kind == ImportKind.PERSONS, "actions": job.kind == ImportKind.ACTIONS})
     return render(request, "imports/detail.html", context)
+
+
+def _link_actions(rows):
+    """The edit page of each action a shown row created or updates (one query for the page)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from spie.catalogue.models import Action
+
+    uids = dict(Action.objects.filter(pk__in=[r.target_id for r in rows if r.target_id]).values_list("pk", "uid"))
+    for row in rows:
+        row.link = ""
+        if row.target_id in uids:
+            try:
+                row.link = reverse("catalogue:action_edit", args=[uids[row.target_id]])
+            except NoReverseMatch:  # the actions pages are another part of the catalogue
+                row.link = ""
 
 
 @view_policy("imports.progress")

@@ -307,8 +307,8 @@ def test_result_page_shows_orientation_reasons_chart_and_suggestions(world):
     assert '<tr><th scope="row">Mobilité</th><td>Aucun</td><td>0</td></tr>' in html
     assert "Titulaire du permis B" in html  # strengths
     assert "Accéder à un logement" in html and "Demande de logement social" in html
-    assert ('aria-disabled="true" title="Disponible avec la banque d\'actions">'
-            "Chercher dans la banque d'actions") in html
+    assert f'href="/catalogue/?personne={person.pk}&thematique=logement-hebergement--' in html
+    assert "Trouver une action" in html and "Banque d'actions" in html
     assert f'href="/personnes/{person.pk}/orientation/?diagnostic={diagnostic.pk}"' in html
     assert "Proposer cette orientation" in html
     assert reverse("diagnostics:print", args=[person.pk, diagnostic.pk]) in html

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from spie.core import demo
+from spie.core.demo_catalogue import DEFAULT_ACTIONS
 
 
 class Command(BaseCommand):
@@ -20,6 +21,10 @@ class Command(BaseCommand):
             help=f"graine du générateur : mêmes données pour une même graine (défaut : {demo.DEFAULT_SEED})",
         )
         parser.add_argument(
+            "--actions", type=int, default=DEFAULT_ACTIONS,
+            help=f"nombre d'actions de la banque d'actions à créer (défaut : {DEFAULT_ACTIONS})",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true",
             help="ne rien faire si des personnes existent déjà",
         )
@@ -33,6 +38,7 @@ class Command(BaseCommand):
             persons=options["persons"],
             seed=options["seed"],
             if_empty=options["if_empty"],
+            actions=options["actions"],
             progress_file=progress_file,
             log=self.stdout.write,
         )
