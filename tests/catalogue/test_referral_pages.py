@@ -340,7 +340,7 @@ def test_link_page_without_login_shows_the_referral_and_logs_the_read(world, pro
     assert response.status_code == 200
     assert "Camille D." in html and "Dupuis" not in html and MOTIVATION in html and HEALTH_SECRET in html
     assert "Accepter" in html and "Refuser" in html
-    assert (response["Cache-Control"], response["Referrer-Policy"]) == ("no-store", "no-referrer")
+    assert (response["Cache-Control"], response["Referrer-Policy"]) == ("no-store", "same-origin")
     row = AccessLog.objects.order_by("-id").first()
     assert (row.user, row.structure, row.person, row.section, row.channel) == (
         None, provider["structure"], world["person"], AccessLog.Section.REFERRAL, AccessLog.Channel.LINK)

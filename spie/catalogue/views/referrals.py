@@ -332,9 +332,11 @@ def referral_renew(request, uid):
 
 
 def _private(response):
-    """Pages opened by the token: never cached, and the token never leaves in a Referer header."""
+    """Pages opened by the token: never cached, and the token never leaves for another site in a
+    Referer header. ``same-origin`` rather than ``no-referrer``: with ``no-referrer`` browsers post
+    the page's forms with ``Origin: null`` and Django's CSRF check refuses the answer."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
