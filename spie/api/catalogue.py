@@ -434,8 +434,12 @@ class ReferralSerializer(serializers.Serializer):
     def get_person(self, referral) -> dict:
         membership = self._membership()
         data = {"short_name": short_name(referral.person)}
-        if membership is not None and membership.structure_id == referral.from_structure_id:
-            data["id"] = referral.person_id
+        access = self.context.get("access")
+        if access is not None:  # the detail: only for who may open the record
+            if access.can_open_record:
+                data["id"] = referral.person_id
+        elif membership is not None and membership.structure_id == referral.from_structure_id:
+            data["id"] = referral.person_id  # the sent list: an identifier only, the record keeps its policy
         return data
 
     def get_days_since_sent(self, referral) -> int:
@@ -468,7 +472,8 @@ class ReferralDetailSerializer(ReferralSerializer):
     def get_contact(self, referral) -> dict:
         person, sender = referral.person, referral.sent_by
         kind = referral.preferred_contact
-        if self.context["actor"] == workflows.SENDER:
+        access = self.context.get("access")
+        if self.context["actor"] == workflows.SENDER and access is not None and access.can_open_record:
             return {"phone": person.phone, "email": person.email}
         if kind in (PreferredContact.PHONE, PreferredContact.SMS):
             return {"phone": person.phone}

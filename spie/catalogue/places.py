@@ -10,6 +10,9 @@ from django.utils import timezone
 from .models import Action, ActionSession
 
 HOLDING_PLACE = ("accepted", "started", "completed")  # mirrors workflows.HOLDING_PLACE
+# Without sessions, an action's capacity is a running count: whoever has finished frees a place.
+# A session is a fixed group: those who completed it keep theirs.
+HOLDING_ACTION_PLACE = ("accepted", "started")
 
 
 def refresh_action(action):
@@ -24,7 +27,7 @@ def refresh_action(action):
     upcoming = ActionSession.objects.filter(action=action, is_cancelled=False, starts_on__gte=today)
     next_on = upcoming.aggregate(first=Min("starts_on"))["first"]
     sessions = list(upcoming.values_list("capacity", "places_taken"))
-    taken = action.referrals.filter(status__in=HOLDING_PLACE, session__isnull=True).count()
+    taken = action.referrals.filter(status__in=HOLDING_ACTION_PLACE, session__isnull=True).count()
     if sessions:
         left = sum(max(0, capacity - used) for capacity, used in sessions)
     elif action.capacity is not None:

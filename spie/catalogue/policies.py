@@ -55,9 +55,15 @@ def referral_side(membership, referral, access=None):
     (``access`` given by the caller). Provider: a member of the receiving structure.
     A professional of a structure that refers to its own action is the sender first.
     """
-    if membership is None:
-        return None
-    if membership.structure_id == referral.from_structure_id or (access is not None and access.can_open_record):
+    if membership is None or membership.role == Membership.Role.COORDINATOR:
+        return None  # coordinators work on aggregates, never on named referrals
+    if access is not None and access.can_open_record:
+        return SENDER
+    if membership.structure_id == referral.from_structure_id and (
+        access is None or referral.sent_by_id == membership.user_id
+    ):
+        # A colleague of the sender who may not open the record is not on the sending side
+        # when the caller knows the access; the sender always is.
         return SENDER
     if membership.structure_id == referral.to_structure_id and membership.role != Membership.Role.COORDINATOR:
         return PROVIDER

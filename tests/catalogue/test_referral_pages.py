@@ -233,8 +233,8 @@ def test_a_sender_without_health_right_does_not_see_the_shared_health_detail(wor
     referral = send(world, provider, share_health=True, health_info=HEALTH_SECRET)
     html = html_of(login_client(world["member"]).get(detail_url(referral)))
     assert MOTIVATION in html and HEALTH_SECRET not in html and "section restreinte" in html
-    colleague = html_of(login_client(world["colleague"]).get(detail_url(referral)))  # same structure, no record
-    assert MOTIVATION in colleague and HEALTH_SECRET not in colleague and PERSON_EMAIL not in colleague
+    # A colleague of the sender who may not open the record is not on the sending side.
+    assert login_client(world["colleague"]).get(detail_url(referral)).status_code == 403
 
 
 def test_provider_side_sees_only_what_the_referral_carries(world, provider):
@@ -262,7 +262,7 @@ def test_provider_side_without_shared_health_sees_none(world, provider):
 
 
 @pytest.mark.parametrize("who, expected", [("outsider", 403), ("coordinator", 403), ("gers_officer", 403),
-                                           ("member", 200), ("colleague", 200), ("officer", 200)])
+                                           ("member", 200), ("colleague", 403), ("officer", 200)])
 def test_referral_page_policy(world, provider, who, expected):
     referral = send(world, provider)
     before = AccessLog.objects.count()
@@ -338,7 +338,9 @@ def test_link_page_without_login_shows_the_referral_and_logs_the_read(world, pro
     response = Client().get(reverse("catalogue:referral_answer", args=[token]))
     html = html_of(response)
     assert response.status_code == 200
-    assert "Camille D." in html and "Dupuis" not in html and MOTIVATION in html and HEALTH_SECRET in html
+    assert "Camille D." in html and "Dupuis" not in html and MOTIVATION in html
+    # Shared health detail is read in the provider's space, never through the e-mailed link.
+    assert HEALTH_SECRET not in html and "ne s'affiche pas par ce lien" in html
     assert "Accepter" in html and "Refuser" in html
     assert (response["Cache-Control"], response["Referrer-Policy"]) == ("no-store", "same-origin")
     row = AccessLog.objects.order_by("-id").first()
@@ -433,3 +435,15 @@ def test_record_hides_referrals_from_who_cannot_open_it(world, provider):
     send(world, provider)
     html = html_of(login_client(world["outsider"]).get(reverse("people:record", args=[world["person"].pk])))
     assert "Orientations vers des actions" not in html
+
+
+def test_a_coordinator_of_the_sending_structure_never_sees_nor_moves_the_referral(world, provider):
+    """The département's chargé d'orientation refers; the département's coordinator gets nothing."""
+    referral = send(world, provider, user="officer")
+    client = login_client(world["coordinator"])
+    assert client.get(reverse("catalogue:referral_detail", args=[referral.uid])).status_code == 403
+    response = client.post(reverse("catalogue:referral_move", args=[referral.uid]),
+                           {"status": "cancelled", "reason": "test"})
+    assert response.status_code == 403
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT

@@ -249,8 +249,17 @@ def test_dates_of_start_and_end(world, provider):
     referral = send(world, provider)
     services.move(referral, S.ACCEPTED, actor=PROVIDER, by=provider["admin"],
                   start_date=timezone.localdate() + datetime.timedelta(days=3))
+    Referral.objects.filter(pk=referral.pk).update(sent_at=timezone.now() - datetime.timedelta(days=5))
+    with pytest.raises(ValidationError) as exc:  # not before the referral was sent
+        services.move(referral, S.STARTED, actor=SENDER, by=world["referent"],
+                      on=timezone.localdate() - datetime.timedelta(days=9))
+    assert "précéder l'envoi" in str(exc.value)
     started = timezone.localdate() - datetime.timedelta(days=2)
     services.move(referral, S.STARTED, actor=SENDER, by=world["referent"], on=started)
+    with pytest.raises(ValidationError) as exc:  # an end before the start
+        services.move(referral, S.COMPLETED, actor=PROVIDER, by=provider["admin"],
+                      on=started - datetime.timedelta(days=1))
+    assert "précéder le" in str(exc.value)
     with pytest.raises(ValidationError) as exc:
         services.move(referral, S.COMPLETED, actor=PROVIDER, by=provider["admin"],
                       on=timezone.localdate() + datetime.timedelta(days=1))
@@ -589,3 +598,26 @@ def test_weekly_hours_count_accepted_and_started_actions(world, provider):
     bring_to(refused, S.REFUSED, world, provider)
     bring_to(completed, S.COMPLETED, world, provider)
     assert services.weekly_hours_of(world["person"]) == Decimal("7.5")
+
+
+def test_without_sessions_a_completed_referral_frees_its_place(world, provider):
+    action = provider["action"]
+    action.capacity = 1
+    action.save()
+    referral = send(world, provider)
+    services.move(referral, S.ACCEPTED, actor=PROVIDER, by=provider["admin"])
+    action.refresh_from_db()
+    assert action.places_left_total == 0
+    services.move(referral, S.STARTED, actor=SENDER, by=world["referent"])
+    services.move(referral, S.COMPLETED, actor=PROVIDER, by=provider["admin"])
+    action.refresh_from_db()
+    assert (action.places_taken, action.places_left_total) == (0, 1)
+
+
+def test_an_action_of_another_territory_cannot_be_referred_to(world, provider):
+    from .factories import ActionFactory
+
+    other = ActionFactory(territory=world["gers"], structure=world["gers_structure"])
+    with pytest.raises(ValidationError) as exc:
+        send(world, provider, action=other)
+    assert "territoire" in str(exc.value)

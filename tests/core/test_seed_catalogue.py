@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from spie.catalogue import workflows
+from spie.catalogue import places, workflows
 from spie.catalogue.models import (
     Action,
     ActionSession,
@@ -216,7 +216,8 @@ def test_places_taken_match_the_referrals_holding_one(seeded):
     for session in sessions:
         assert session.places_taken == session.n <= session.capacity, session.pk
     assert any(s.places_left == 0 and s.starts_on > timezone.localdate() for s in sessions)  # a full session
-    without_session = Q(referrals__status__in=workflows.HOLDING_PLACE, referrals__session__isnull=True)
+    # Without sessions, a completed referral frees its place (places.HOLDING_ACTION_PLACE).
+    without_session = Q(referrals__status__in=places.HOLDING_ACTION_PLACE, referrals__session__isnull=True)
     for action in Action.objects.annotate(n=Count("referrals", filter=without_session)):
         assert action.places_taken == action.n, action.pk
         assert action.capacity is None or action.n <= action.capacity

@@ -41,7 +41,7 @@ def test_import_with_mapping_and_fixed_row(live_server, page, import_data, setti
     # 1. Upload.
     page.goto(live_server.url + "/imports/nouveau/")
     page.get_by_label("Le fichier contient").select_option("persons")
-    page.get_by_label("Fichier CSV ou Excel (.xlsx)").set_input_files(
+    page.get_by_label("Fichier CSV, Excel (.xlsx) ou JSON").set_input_files(
         files=[{"name": "nouveaux-rsa.csv", "mimeType": "text/csv", "buffer": CSV}])
     page.get_by_role("button", name="Déposer le fichier").click()
 

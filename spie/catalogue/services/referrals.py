@@ -137,7 +137,9 @@ def send_referral(*, person, action, membership, access, data, session=None, pla
     preferred = data.get("preferred_contact") or PreferredContact.PHONE
     if preferred not in PreferredContact.values:
         errors["preferred_contact"] = ["Choisissez le moyen de contact préféré dans la liste."]
-    if not action.is_visible:
+    if action.territory_id != person.territory_id:
+        errors["__all__"] = ["Cette action n'appartient pas au territoire de la personne."]
+    elif not action.is_visible:
         errors["__all__"] = ["Cette action n'est pas ouverte aux orientations (brouillon, suspendue ou archivée)."]
     elif action.registration_deadline and action.registration_deadline < today and session is None:
         errors["__all__"] = [
@@ -208,7 +210,7 @@ def _lock_places(action, session, today):
         return session
     if action.capacity is not None and not ActionSession.objects.filter(action=action).exists():
         taken = Referral.objects.filter(action=action, session__isnull=True,
-                                        status__in=workflows.HOLDING_PLACE).count()
+                                        status__in=places.HOLDING_ACTION_PLACE).count()
         if taken >= action.capacity:
             raise ValidationError({"__all__": [
                 f"Plus de place disponible sur cette action ({action.capacity} place"
@@ -266,7 +268,9 @@ def move(referral, to_status, *, actor, by=None, via_link=False, reason="", text
     ``on``: the date of a start, an end or a drop (today by default). The caller has checked that
     ``by`` acts for ``actor``'s side. Raises a French ``ValidationError``.
     """
-    locked = Referral.objects.select_for_update().select_related("action", "person__territory").get(pk=referral.pk)
+    locked = Referral.objects.select_for_update(of=("self",)).select_related("action", "person__territory").get(
+        pk=referral.pk
+    )
     from_status = locked.status
     if to_status not in S.values:
         raise ValidationError({"__all__": ["Statut inconnu."]})
@@ -277,6 +281,16 @@ def move(referral, to_status, *, actor, by=None, via_link=False, reason="", text
     fields, log_reason = {}, ""
     if to_status in (S.STARTED, S.COMPLETED, S.DROPPED) and on > today:
         raise ValidationError({"on": ["La date ne peut pas être dans le futur."]})
+    sent_on = timezone.localtime(locked.sent_at).date()
+    if to_status == S.STARTED and on < sent_on:
+        raise ValidationError({"on": [f"L'entrée dans l'action ne peut pas précéder l'envoi ({sent_on:%d/%m/%Y})."]})
+    if to_status in (S.COMPLETED, S.DROPPED) and on < (locked.started_on or sent_on):
+        since = locked.started_on or sent_on
+        raise ValidationError({"on": [f"La date de fin ne peut pas précéder le {since:%d/%m/%Y}."]})
+    if to_status == S.ACCEPTED and start_date is not None and start_date < sent_on:
+        raise ValidationError({"start_date": [
+            f"La date de début ne peut pas précéder l'envoi de l'orientation ({sent_on:%d/%m/%Y})."
+        ]})
     if to_status == S.REFUSED:
         if reason not in RefusalReason.values:
             raise ValidationError({"reason": ["Choisissez le motif du refus dans la liste."]})
@@ -353,7 +367,7 @@ def renew_link(referral, *, by, base_url=None):
     new version (older links stop working), e-mailed to the provider."""
     if user_side(by, referral) is None:
         raise PermissionDenied(RENEW_DENIED)
-    locked = Referral.objects.select_for_update().select_related("person__territory").get(pk=referral.pk)
+    locked = Referral.objects.select_for_update(of=("self",)).select_related("person__territory").get(pk=referral.pk)
     if locked.status not in (S.SENT, S.ACCEPTED):
         raise ValidationError(
             f"Le lien ne peut plus être renouvelé : l'orientation est « {locked.get_status_display().lower()} »."

@@ -353,7 +353,10 @@ def _expired(request, token, referral):
 
 def _render_answer(request, token, referral, *, bound_form=None, status=200):
     context = _context(referral, actor=workflows.PROVIDER, bound_form=bound_form)
-    context.update({"token": token, "show_health": referral.health_shared, "is_provider": True,
+    # Health detail is never shown through the link (it may reach a shared mailbox): the provider
+    # reads it once logged in to its space.
+    context.update({"token": token, "show_health": False, "health_behind_login": referral.health_shared,
+                    "is_provider": True,
                     "via_link": True})
     referral_services.log_link_read(referral, request, token)
     return _private(render(request, "catalogue/referrals/answer.html", context, status=status))
