@@ -151,6 +151,11 @@ def _sender_body(referral, to_status, base_url):
                    f"« {referral.to_structure} » n'a pas répondu dans le délai.",
         S.CANCELLED: f"L'orientation de {short_name(person)} vers « {action.name} » a été annulée.",
     }
+    if to_status == S.DROPPED and _session_cancelled(referral):
+        lines[S.DROPPED] = (
+            f"« {referral.to_structure} » a annulé la session de « {action.name} » où {short_name(person)} "
+            "avait une place : l'orientation est close. Voyez avec la personne une autre session ou une autre action."
+        )
     return f"Bonjour,\n\n{lines[to_status]}\n\nDétail : {links.detail_url(referral, base_url)}\n{SIGNATURE}"
 
 
@@ -181,8 +186,20 @@ def _provider_receipt(referral, to_status, base_url):
     )
 
 
+SESSION_CANCELLED_PREFIX = "Session annulée par la structure"  # set by services.actions.cancel_session
+
+
+def _session_cancelled(referral):
+    return (referral.status_text or "").startswith(SESSION_CANCELLED_PREFIX)
+
+
 def _person_text(referral, to_status):
     action = referral.action
+    if to_status == S.DROPPED and _session_cancelled(referral):
+        return (
+            f"La session de l'action « {action.name} » où vous aviez une place est annulée par "
+            f"« {referral.to_structure} ». Votre référent(e) va voir avec vous une autre date ou une autre action.\n"
+        )
     if to_status == S.ACCEPTED:
         text = f"Bonne nouvelle : « {referral.to_structure} » a accepté votre participation à « {action.name} ».\n"
         text += f"Où : {where(action, referral.session)}.\n"

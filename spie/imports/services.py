@@ -671,6 +671,8 @@ def _commit_professionals(job, user_id):
 
 STALE_ACTION_CREATES = ("Des actions de ce fichier ont été créées dans votre structure depuis la vérification : "
                         "relancez la vérification.")
+STALE_ACTION_PUBLISHED = ("Une action de ce fichier a été publiée depuis la vérification et ne serait plus complète "
+                          "après l'import : relancez la vérification.")
 STALE_ACTION_UPDATES = ("Des actions de ce fichier ont été supprimées ou ne sont plus à votre structure depuis la "
                         "vérification : relancez la vérification.")
 
@@ -681,6 +683,7 @@ def _commit_actions(job, user_id, progress):
     derived search keys right (``Action.save``)."""
     from spie.catalogue import interop, places
     from spie.catalogue.models import Action, ActionStatus
+    from spie.catalogue.services.actions import VISIBLE_STATUSES, publish_problems, sync_from_model
     from spie.referentials.models import Commune
 
     structure, territory = job.structure, job.territory
@@ -717,9 +720,13 @@ def _commit_actions(job, user_id, progress):
                     action.lat = action.lon = None  # placed again from the new commune (``Action.save``)
             for name, value in changed.items():
                 setattr(action, name, value)
+            if action.status in VISIBLE_STATUSES and publish_problems(action):
+                raise StalePreview(STALE_ACTION_PUBLISHED)  # published since the preview: the checks no longer hold
             if "content_updated_on" not in diff:
                 action.content_updated_on = today
             action.save()
+            if action.is_model:
+                sync_from_model(action)  # a model passes its content on to its sites, as from the sheet's page
         if action.capacity is not None or (kind == RowAction.UPDATE and "capacity" in diff):
             places.refresh_action(action)
         targets.append((action.pk, row_pk))

@@ -546,6 +546,33 @@ def action_diff(stored, cleaned):
     return diff
 
 
+def apply_action_changes(action, cleaned, diff):
+    """Set on ``action`` the changed cells of a row (``diff`` keys), as the import's commit writes
+    them; return the commune code when the commune changes (None otherwise)."""
+    from spie.catalogue.interop import model_values
+
+    values = model_values(cleaned)
+    commune_id = values.pop("commune_id", None)
+    for name in diff:
+        if name in values:
+            setattr(action, name, values[name])
+    return commune_id if "commune_id" in diff else None
+
+
+def import_publish_problems(action, cleaned, diff):
+    """What the publish rules would say of ``action`` once the row applied (checked on a copy:
+    the stored action is left untouched)."""
+    from copy import copy
+
+    from spie.catalogue.services.actions import publish_problems
+
+    changed = copy(action)
+    commune_id = apply_action_changes(changed, cleaned, diff)
+    if "commune_id" in diff:
+        changed.commune_id = commune_id
+    return publish_problems(changed)
+
+
 class ActionIndex:
     """The importing structure's actions, keyed as the rows are: ``(source, id)`` of an imported
     action, its ``uid`` (a re-import of this territory's own export), and folded name + commune
@@ -663,4 +690,35 @@ class ActionValidator:
             else:
                 result.diff = action_diff(stored.get(result.target_id, {}), result.cleaned)
                 result.action = RowAction.UPDATE if result.diff else RowAction.UNCHANGED
+        self._check_visible_stay_publishable(rows, results)
         return results
+
+    def _check_visible_stay_publishable(self, rows, results):
+        """A published or suspended action must stay complete whatever the door (the sheet's
+        page refuses the same change): an update that would break the publish rules is a row
+        error, so nothing of that row is written."""
+        from spie.catalogue.interop import FIELD_SOURCES
+        from spie.catalogue.services.actions import VISIBLE_STATUSES
+
+        updates = [(line, r) for (line, _raw), r in zip(rows, results, strict=True) if r.action == RowAction.UPDATE]
+        if not updates:
+            return
+        visible = Action.objects.filter(status__in=VISIBLE_STATUSES).in_bulk([r.target_id for _l, r in updates])
+        for line, result in updates:
+            action = visible.get(result.target_id)
+            if action is None:
+                continue
+            problems = import_publish_problems(action, result.cleaned, result.diff)
+            if not problems:
+                continue
+            result.errors[ALL] = (
+                f"Ligne {line} : l'action « {action.name} » est {action.get_status_display().lower()} et doit rester "
+                "complète : corrigez le fichier, ou repassez-la en brouillon avant l'import"
+            )
+            for name, problem in problems.items():
+                key = FIELD_SOURCES.get(name) or FIELD_SOURCES.get(f"{name}_id")
+                if key:
+                    result.errors.setdefault(key, cell_error(line, self._column(key), problem))
+                else:
+                    result.errors[ALL] += f" ({problem})"
+            result.action = RowAction.ERROR

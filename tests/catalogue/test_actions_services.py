@@ -354,6 +354,40 @@ def test_cancel_session_recounts_and_reports_places_held(world, provider, admin)
         services.update_session(first, membership=admin, data={"capacity": 9})
 
 
+def test_cancel_session_drops_its_accepted_referrals(world, provider, admin, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from spie.catalogue.models import Referral, ReferralStatus
+
+    action = provider["action"]
+    cancelled = ActionSessionFactory(action=action, starts_on=days(3), capacity=4, label="Groupe de mai")
+    other = ActionSessionFactory(action=action, starts_on=days(20), capacity=6)
+    dropped = accept(action, world, session=cancelled)
+    started = accept(action, world, session=cancelled)
+    Referral.objects.filter(pk=started.pk).update(status=ReferralStatus.STARTED, started_on=TODAY())
+    kept = accept(action, world, session=other)
+    places.refresh_action(action)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.cancel_session(cancelled, membership=admin) == 1
+    dropped.refresh_from_db()
+    assert dropped.status == ReferralStatus.DROPPED and dropped.drop_reason == "other"
+    assert dropped.status_text == f"Session annulée par la structure : « Groupe de mai » du {days(3):%d/%m/%Y}."
+    assert dropped.ended_on == TODAY()
+    transition = dropped.transitions.order_by("-pk").first()
+    assert transition.to_status == ReferralStatus.DROPPED and transition.by == provider["admin"]
+    started.refresh_from_db()
+    kept.refresh_from_db()
+    assert started.status == ReferralStatus.STARTED and kept.status == ReferralStatus.ACCEPTED
+    cancelled.refresh_from_db()
+    other.refresh_from_db()
+    assert cancelled.places_taken == 1  # only the started one still holds its place
+    assert other.places_taken == 1 and other.places_left == 5
+    to_sender = [m for m in mail.outbox if world["referent"].email in m.to]
+    assert len(to_sender) == 1 and "abandonnée" in to_sender[0].subject
+    assert "a annulé la session" in to_sender[0].body and "a abandonné" not in to_sender[0].body
+
+
 def test_sessions_of_another_structure_are_out_of_reach(world, provider):
     session = ActionSessionFactory(action=provider["action"])
     with pytest.raises(PermissionDenied):

@@ -273,3 +273,46 @@ def test_the_platform_csv_export_reimports_as_unchanged(admin, world, client_for
     assert b"'+33561000000" in content and b"'-- Atelier du lundi --" in content  # neutralised for spreadsheets
     job = run(admin, content, name="catalogue.csv")
     assert (job.create_count, job.update_count, job.unchanged_count, job.error_count) == (0, 0, 1, 0)
+
+
+
+def test_a_reimport_may_not_break_a_published_action(admin, world):
+    """The publish rules hold for imports too. An empty cell never erases a stored value (the
+    thématiques cannot be emptied by a file), but a new mobilisation mode lacking what it needs
+    would leave a published action unusable: a row error, and the action is left as it was; the
+    same row on a draft goes through."""
+    mine = ActionFactory(territory=world["territory"], structure=admin.structure, name="Atelier maison",
+                         commune=CommuneFactory(), eligibility_zone=["31"], mobilisation_link="")
+    assert mine.status == ActionStatus.PUBLISHED
+    exported = [interop.to_service(a) for a in interop.catalogue_queryset(world["territory"])]
+    exported[0]["thematiques"] = []  # left out: not a removal
+    exported[0]["modes_mobilisation"] = ["utiliser-lien-mobilisation"]
+    exported[0]["nom"] = "Atelier maison, nouvelle formule"
+    content = json.dumps(exported).encode()
+    job = run(admin, content, name="export.json")
+    assert (job.update_count, job.error_count) == (0, 1)
+    failed = row(job, 1)
+    assert failed.action == RowAction.ERROR
+    text = " ".join(services.error_messages(failed))
+    assert "l'action « Atelier maison » est publiée et doit rester complète" in text
+    assert "colonne « lien_mobilisation » : Ajoutez le lien de mobilisation" in text
+    with pytest.raises(ValidationError, match="1 ligne est en erreur"):
+        commit(job, admin)
+    mine.refresh_from_db()
+    assert mine.name == "Atelier maison" and mine.mobilisation_modes == ["envoyer-un-courriel"]
+    assert mine.thematiques == ["preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation"]
+    Action.objects.filter(pk=mine.pk).update(status=ActionStatus.DRAFT)
+    job = run(admin, content, name="export.json")
+    assert (job.update_count, job.error_count) == (1, 0)
+
+
+def test_a_reimported_model_passes_its_content_on_to_its_sites(admin, world):
+    model = ActionFactory(territory=world["territory"], structure=admin.structure, name="Atelier modèle",
+                          commune=CommuneFactory(), eligibility_zone=["31"], is_model=True)
+    site = ActionFactory(territory=world["territory"], structure=world["other_structure"], model=model,
+                         name="Atelier modèle", commune=CommuneFactory())
+    exported = [interop.to_service(model)]
+    exported[0]["description"] = "Une description revue par le réseau pour tous ses sites."
+    commit(run(admin, json.dumps(exported).encode(), name="export.json"), admin)
+    site.refresh_from_db()
+    assert site.description == "Une description revue par le réseau pour tous ses sites."

@@ -13,8 +13,8 @@ demo call these functions, so one set of rules holds whatever the door.
 - :func:`instantiate` / :func:`sync_from_model`: a network's action model offered at several
   sites; each site's action copies the model's content (never its place, contact or status).
 - :func:`create_session` / :func:`update_session` / :func:`cancel_session`: dated sessions; the
-  places are recounted from the referrals (``places.refresh_action``), and a capacity never
-  goes below the places already taken.
+  places are recounted from the referrals (``places.refresh_action``), a capacity never
+  goes below the places already taken, and cancelling a session drops its accepted referrals.
 
 Errors are French :class:`ValidationError` (a dict keyed by field names where a field is at
 fault) or :class:`PermissionDenied`.
@@ -27,16 +27,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import places, policies
+from .. import places, policies, workflows
 from ..models import (
     ACTION_TRANSITIONS,
     Action,
     ActionSession,
     ActionStatus,
+    DropReason,
     MobilisationMode,
     Mobiliser,
     ReceptionMode,
+    Referral,
+    ReferralStatus,
 )
+from . import referrals as referral_services
 
 logger = logging.getLogger(__name__)
 
@@ -434,15 +438,28 @@ def update_session(session, *, membership, data):
 
 @transaction.atomic
 def cancel_session(session, *, membership):
-    """Cancel ``session``; return how many people held a place in it (their référents must be
-    told: the page says so)."""
+    """Cancel ``session``; return how many accepted referrals it dropped.
+
+    The people accepted in it cannot take part any more: each such referral is dropped by the
+    provider through the referral workflow (``referrals.move``), so places, the linked plan
+    action, the timeline and the e-mails to the sending référent follow the usual rules instead
+    of the provider having to warn everyone by hand. Referrals already started stay as they are:
+    the person has begun and their référent and the provider settle the rest together."""
     action = session.action
     check_can_manage(membership, action.structure)
     session = ActionSession.objects.select_for_update().get(pk=session.pk)
     if session.is_cancelled:
         raise ValidationError("Cette session est déjà annulée.")
-    held = places_held(session)
     session.is_cancelled = True
     session.save(update_fields=["is_cancelled"])
     places.refresh_action(action)
-    return held
+    when = f"{session.starts_on:%d/%m/%Y}"
+    what = f"« {session.label} » du {when}" if session.label else f"session du {when}"
+    text = f"Session annulée par la structure : {what}."
+    accepted = Referral.objects.filter(session=session, status=ReferralStatus.ACCEPTED).order_by("sent_at", "pk")
+    dropped = 0
+    for referral in accepted:
+        referral_services.move(referral, ReferralStatus.DROPPED, actor=workflows.PROVIDER, by=membership.user,
+                               reason=DropReason.OTHER, text=text)
+        dropped += 1
+    return dropped

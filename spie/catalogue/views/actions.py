@@ -358,17 +358,18 @@ def action_session_edit(request, uid, session_id):
     if request.method == "POST":
         if request.POST.get("annuler") == "1":
             try:
-                held = services.cancel_session(session, membership=request.membership)
+                dropped = services.cancel_session(session, membership=request.membership)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
                 text = f"Session du {session.starts_on:%d/%m/%Y} annulée."
-                if held:
-                    text += (f" {held} personne{'s' if held > 1 else ''} y avai{'ent' if held > 1 else 't'} une "
-                             "place : prévenez les référents qui les ont orientées (liste des orientations reçues).")
-                    messages.warning(request, text)
-                else:
-                    messages.success(request, text)
+                if dropped:
+                    many = dropped > 1
+                    text += (f" {dropped} personne{'s' if many else ''} y avai{'ent' if many else 't'} une place : "
+                             f"{'leurs orientations sont passées' if many else 'son orientation est passée'} en "
+                             "« abandonnée » (motif : session annulée) et les référents qui les ont "
+                             f"orienté{'es' if many else 'e'} ont été prévenus par courriel.")
+                messages.success(request, text)
             return redirect("catalogue:action_sessions", uid=action.uid)
         form = SessionForm(request.POST, instance=get_object_or_404(ActionSession, pk=session_id, action=action))
         if form.is_valid():
