@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "spie.pathways",
     "spie.followup",
     "spie.catalogue",
+    "spie.employers",
     "spie.imports",
     "spie.api",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("spie.pathways.urls")),
     path("", include("spie.followup.urls")),
     path("catalogue/", include("spie.catalogue.urls")),
+    path("emploi/", include("spie.employers.urls")),
     path("imports/", include("spie.imports.urls")),
     path("", include("spie.people.urls")),
 ]

@@ -37,6 +37,7 @@ class AccessLog(models.Model):
         EMPLOYMENT = "employment", "Suivi dans l'emploi"
         IMPORT = "import", "Import"
         REFERRAL = "referral", "Orientation vers une action"
+        JOBS = "jobs", "Recherche d'emploi et mises en relation"
 
     class Channel(models.TextChoices):
         PAGE = "page", "Page"

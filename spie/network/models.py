@@ -183,6 +183,7 @@ class Membership(models.Model):
         ORIENTATION = "orientation", "Chargé d'orientation"
         ADMIN = "admin", "Administrateur de la structure"
         COORDINATOR = "coordinator", "Coordinateur SPIE"
+        EMPLOYER = "employer", "Recruteur (espace entreprise)"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="memberships")

@@ -21,6 +21,7 @@ def can_manage_members(membership, structure):
 ROLE_STRUCTURE_KINDS = {
     Membership.Role.ORIENTATION: {Structure.Kind.DEPARTEMENT},
     Membership.Role.COORDINATOR: {Structure.Kind.DEPARTEMENT, Structure.Kind.STATE},
+    Membership.Role.EMPLOYER: {Structure.Kind.COMPANY},
 }
 
 

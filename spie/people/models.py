@@ -195,6 +195,9 @@ class HealthInfo(models.Model):
     rqth = models.BooleanField("RQTH", default=False)
     rqth_until = models.DateField("RQTH valable jusqu'au", null=True, blank=True)
     work_restrictions = models.TextField("restrictions d'aptitude", blank=True)
+    # Yes/no restrictions (employers.models.HealthDemand codes): the matching engine sees only
+    # these as bits, never the text above.
+    restriction_flags = models.JSONField("contre-indications (oui/non)", default=list, blank=True)
     notes = models.TextField("observations de santé", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(

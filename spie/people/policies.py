@@ -173,8 +173,12 @@ def can_create_person(membership):
 
 
 def can_search_persons(membership):
-    """Coordinators work on aggregates: they do not search individual people."""
-    return membership is not None and membership.role != Membership.Role.COORDINATOR
+    """Coordinators work on aggregates and company users on anonymous profiles: neither
+    searches individual people."""
+    return membership is not None and membership.role not in {
+        Membership.Role.COORDINATOR,
+        Membership.Role.EMPLOYER,
+    }
 
 
 def visible_persons_filter(user, membership):
