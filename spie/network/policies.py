@@ -4,8 +4,9 @@ from .models import Membership, Structure
 
 
 def can_see_directory(membership):
-    """Every professional with an active membership sees the directory of their territory."""
-    return membership is not None
+    """Every professional with an active membership sees the directory of their territory;
+    company users (role employer) work in their company space and do not browse it."""
+    return membership is not None and membership.role != Membership.Role.EMPLOYER
 
 
 def can_manage_members(membership, structure):

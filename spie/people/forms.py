@@ -153,6 +153,7 @@ class AddMemberForm(forms.Form):
             Membership.objects.filter(
                 user__email=email, user__is_active=True, is_active=True, structure__territory=self.territory
             )
+            .exclude(role__in=[Membership.Role.EMPLOYER, Membership.Role.COORDINATOR])
             .select_related("user", "structure")
             .first()
         )

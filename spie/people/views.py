@@ -58,6 +58,8 @@ def home(request):
     """"Mes personnes accompagnées": my alerts, then the caseload with counts by status, public
     and alert (each a filter), sortable columns, pagination and CSV/XLSX export."""
     membership = request.membership
+    if membership.role == Membership.Role.EMPLOYER:
+        return redirect("employers:company_space")
     if membership.role == Membership.Role.COORDINATOR:
         overview = selectors.territory_overview(membership.structure.territory)
         return render(request, "people/overview.html", {"overview": overview,
