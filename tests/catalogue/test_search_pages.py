@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from spie.catalogue.models import ActionStatus
 from spie.core.models import AccessLog
@@ -128,7 +129,7 @@ def test_search_for_a_person_prefills_from_the_diagnostic(catalogue, world, clie
     html = text_of(response)
     assert response.status_code == 200
     assert "Recherche pour Camille D." in html
-    assert f"diagnostic du {diagnostic.completed_at:%d/%m/%Y}" in html
+    assert f"diagnostic du {timezone.localtime(diagnostic.completed_at):%d/%m/%Y}" in html
     assert f'value="{LOGEMENT}" id="f-thematique-{LOGEMENT}" checked' in html
     # Only actions of the barriers' thématiques; each with its « Orienter » button.
     assert "Recherche de logement accompagnée" in html and "Atelier permis solidaire" not in html
