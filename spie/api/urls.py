@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import appointments, catalogue, diagnostics, exits, imports, notes, pathways, plans, views
+from . import appointments, catalogue, diagnostics, employers, exits, imports, notes, pathways, plans, views
 
 app_name = "api"
 
@@ -49,8 +49,8 @@ urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("v1/", include(nested)),
-    # Follow-up, imports and catalogue: each module declares its own routes (``urlpatterns``).
+    # Follow-up, imports, catalogue and employers: each module declares its own routes (``urlpatterns``).
     path("v1/", include(plans.urlpatterns + appointments.urlpatterns + notes.urlpatterns + exits.urlpatterns
-                        + imports.urlpatterns + catalogue.urlpatterns)),
+                        + imports.urlpatterns + catalogue.urlpatterns + employers.urlpatterns)),
     path("v1/", include(router.urls)),
 ]

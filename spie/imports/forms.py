@@ -13,9 +13,17 @@ class UploadForm(forms.Form):
         label="Fichier CSV, Excel (.xlsx) ou JSON",
         help_text="20 Mo au plus. CSV séparé par des points-virgules, des virgules ou des tabulations ; "
                   "UTF-8 ou Windows-1252. Pour un classeur Excel, seule la première feuille est lue. "
-                  "JSON : actions du catalogue au format data·inclusion.",
+                  "JSON : actions du catalogue au format data·inclusion, offres d'emploi au format France "
+                  "Travail (« Offres d'emploi v2 »).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.json,text/csv,application/json"}),
     )
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
+            if len(kinds) == 1:
+                self.fields["kind"].initial = kinds[0].value
 
     def clean_file(self):
         file = self.cleaned_data["file"]

@@ -18,6 +18,8 @@ TEXT, DATE, BOOL, CHOICE, EMAIL, NIR, COMMUNE, POSTAL_CODE, ROLE, SIRET = (
 )
 # A field of a data·inclusion service, parsed by ``spie.catalogue.interop.parse_service``.
 SERVICE = "service"
+# A column of a job offer (France Travail "Offres d'emploi v2"), parsed by ``spie.employers.interop.parse_offer``.
+OFFER = "offer"
 
 
 @dataclass(frozen=True)
@@ -179,11 +181,23 @@ ACTION_TARGETS = (
     _service("spie_accessibilite", "Accessibilité", max_length=500, aliases=("accessibilite", "handicap")),
 )
 
+def _opening_targets():
+    """Job offers: France Travail keys as names (a JSON of the API maps itself), the French
+    headers of ``spie.employers.interop.CSV_HEADER`` as labels."""
+    from spie.employers.interop import COLUMNS
+
+    return tuple(Target(c.name, c.label, OFFER, required=c.required, max_length=c.max_length, aliases=c.aliases,
+                        help=c.help) for c in COLUMNS)
+
+
+OPENING_TARGETS = _opening_targets()
+
 TARGETS = {
     ImportKind.PERSONS: PERSON_TARGETS,
     ImportKind.PROFESSIONALS: PROFESSIONAL_TARGETS,
     ImportKind.MEMBERSHIPS: MEMBERSHIP_TARGETS,
     ImportKind.ACTIONS: ACTION_TARGETS,
+    ImportKind.OPENINGS: OPENING_TARGETS,
 }
 
 # The field(s) each match key needs in the file.

@@ -1,5 +1,5 @@
-"""Staged imports of persons, professionals, memberships and catalogue actions from CSV, XLSX
-or (actions) data·inclusion JSON files.
+"""Staged imports of persons, professionals, memberships, catalogue actions and job offers from
+CSV, XLSX or JSON files (actions: data·inclusion; offers: France Travail "Offres d'emploi v2").
 
 A file goes through explicit steps (DESIGN.md §5): it is uploaded, its columns are mapped to
 the platform's fields, every row is validated into an :class:`ImportRow` (the preview), the
@@ -16,6 +16,7 @@ class ImportKind(models.TextChoices):
     PROFESSIONALS = "professionals", "Professionnels de la structure"
     MEMBERSHIPS = "memberships", "Rattachements à des structures"
     ACTIONS = "actions", "Actions du catalogue"
+    OPENINGS = "openings", "Offres d'emploi"
 
 
 class MatchKey(models.TextChoices):

@@ -6,7 +6,8 @@ Every reader returns a :class:`Table`: normalised headers and the data rows as l
 each with its line number in the file (the header is line 1, as a spreadsheet shows it; in a
 JSON file, the object's position in the list). Fully empty rows (the trailing ones a spreadsheet
 leaves) are skipped. A JSON object becomes a row with its keys as headers: lists are joined with
-``|`` (the data·inclusion CSV convention), nulls are empty cells.
+``|`` (the data·inclusion CSV convention), nulls are empty cells. A France Travail offers file
+(``{"resultats": [...]}``) is read the same way.
 """
 
 import csv
@@ -183,10 +184,11 @@ def read_json_bytes(data):
         where = f" (ligne {exc.lineno}, colonne {exc.colno})" if hasattr(exc, "lineno") else ""
         raise UnreadableFile(f"Ce fichier JSON est mal formé{where} : vérifiez qu'il est complet.") from exc
     if isinstance(document, dict):
-        document = document.get("services")
+        # data·inclusion: {"services": [...]}; France Travail "Offres d'emploi v2": {"resultats": [...]}.
+        document = document.get("services") if "services" in document else document.get("resultats")
     if not isinstance(document, list):
-        raise UnreadableFile("Le fichier JSON doit contenir une liste de services, ou un objet dont la clé "
-                             "« services » contient cette liste.")
+        raise UnreadableFile("Le fichier JSON doit contenir une liste de services (ou d'offres), ou un objet dont la "
+                             "clé « services » ou « resultats » contient cette liste.")
     headers, seen = [], set()
     for position, item in enumerate(document, start=1):
         if not isinstance(item, dict):

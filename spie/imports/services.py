@@ -45,6 +45,7 @@ from .validators import (
     PERSON_FIELDS,
     ActionIndex,
     ActionValidator,
+    OpeningValidator,
     PersonIndex,
     PersonValidator,
     ProfessionalValidator,
@@ -67,13 +68,40 @@ REFERENT_ROLES = (Membership.Role.REFERENT, Membership.Role.ADMIN, Membership.Ro
 # --- Rights and workflow -----------------------------------------------------------------------
 
 
+COMPANY_KINDS = (ImportKind.OPENINGS,)
+KIND_DENIED = "Vous ne pouvez pas importer ce type de fichier."
+
+
+def is_company_importer(membership):
+    """A company user imports the job offers of their own company (``spie.employers``)."""
+    if membership is None or membership.role != Membership.Role.EMPLOYER:
+        return False
+    from spie.employers.policies import company_of
+
+    return company_of(membership) is not None
+
+
 def can_import(membership):
-    return membership is not None and membership.role == Membership.Role.ADMIN
+    """Structure admins (every kind), and company users (their company's offers only)."""
+    if membership is None:
+        return False
+    return membership.role == Membership.Role.ADMIN or is_company_importer(membership)
+
+
+def importable_kinds(membership):
+    if membership is None:
+        return ()
+    if membership.role == Membership.Role.ADMIN:
+        return tuple(ImportKind)
+    if is_company_importer(membership):
+        return COMPANY_KINDS
+    return ()
 
 
 def can_manage_job(membership, job):
-    """Only the admins of the job's structure see or act on it (the others get a 404)."""
-    return can_import(membership) and membership.structure_id == job.structure_id
+    """Only the importers of the job's structure see or act on it (the others get a 404)."""
+    return (can_import(membership) and membership.structure_id == job.structure_id
+            and job.kind in importable_kinds(membership))
 
 
 def transition(job, to, *, by=None, reason="", fields=()):
@@ -131,6 +159,8 @@ def create_job(*, membership, kind, uploaded_file, name=None):
         raise PermissionDenied(ADMIN_ONLY)
     if kind not in ImportKind.values:
         raise ValidationError({"kind": "Choisissez ce que contient le fichier."})
+    if kind not in importable_kinds(membership):
+        raise PermissionDenied(KIND_DENIED)
     name = (name or getattr(uploaded_file, "name", "") or "fichier").rsplit("/", 1)[-1][:250]
     size = getattr(uploaded_file, "size", None)
     if size is not None and size > MAX_FILE_SIZE:
@@ -143,9 +173,10 @@ def create_job(*, membership, kind, uploaded_file, name=None):
     if fmt is None:
         raise ValidationError({"file": "Ce fichier n'est ni un CSV (texte) ni un classeur Excel (.xlsx) ni un fichier "
                                        "JSON. Dans votre tableur : « Enregistrer sous » CSV ou XLSX."})
-    if fmt == JSON and kind != ImportKind.ACTIONS:
+    if fmt == JSON and kind not in (ImportKind.ACTIONS, ImportKind.OPENINGS):
         raise ValidationError({"file": "Un fichier JSON ne s'importe que pour les actions du catalogue "
-                                       "(format data·inclusion) : pour ce contenu, déposez un CSV ou un XLSX."})
+                                       "(format data·inclusion) ou les offres d'emploi (France Travail) : pour ce "
+                                       "contenu, déposez un CSV ou un XLSX."})
     if fmt == XLSX and not name.lower().endswith((".xlsx", ".xlsm")):
         name = f"{name}.xlsx"
     structure = membership.structure
@@ -241,6 +272,8 @@ def _validator(job):
         return PersonValidator(job, index=PersonIndex(job.territory, job.match_key, structure=job.structure))
     if job.kind == ImportKind.ACTIONS:
         return ActionValidator(job)
+    if job.kind == ImportKind.OPENINGS:
+        return OpeningValidator(job)
     return ProfessionalValidator(job)
 
 
@@ -334,10 +367,11 @@ def revalidate_row(job, row, raw):
         validator = PersonValidator(
             job, index=PersonIndex.for_row(job.territory, job.match_key, cleaned, structure=job.structure))
         _seed_seen(validator, job, row, key, cleaned.get("nir", ""))
-    elif job.kind == ImportKind.ACTIONS:
-        validator = ActionValidator(job)
+    elif job.kind in (ImportKind.ACTIONS, ImportKind.OPENINGS):
+        validator_class = ActionValidator if job.kind == ImportKind.ACTIONS else OpeningValidator
+        validator = validator_class(job)
         probe = validator.validate_batch([(row.line, raw)])[0]
-        validator = ActionValidator(job)
+        validator = validator_class(job)
         _seed_seen(validator, job, row, probe.key, "")
     else:
         validator = ProfessionalValidator(job)
@@ -469,6 +503,8 @@ def run_commit(job_id, user_id, *, progress=None):
                 _commit_persons(job, user_id, progress)
             elif job.kind == ImportKind.ACTIONS:
                 _commit_actions(job, user_id, progress)
+            elif job.kind == ImportKind.OPENINGS:
+                _commit_openings(job, user_id, progress)
             else:
                 _commit_professionals(job, user_id)
     except StalePreview as exc:
@@ -730,6 +766,67 @@ def _commit_actions(job, user_id, progress):
         if action.capacity is not None or (kind == RowAction.UPDATE and "capacity" in diff):
             places.refresh_action(action)
         targets.append((action.pk, row_pk))
+        done += 1
+        if progress:
+            progress("commit", done, job.to_commit_count)
+    _set_targets(targets)
+
+
+STALE_OPENING_CREATES = ("Des offres de ce fichier ont été enregistrées depuis la vérification : relancez la "
+                         "vérification.")
+STALE_OPENING_UPDATES = ("Des offres de ce fichier ont été supprimées ou ont changé d'entreprise depuis la "
+                         "vérification : relancez la vérification.")
+
+
+def _commit_openings(job, user_id, progress):
+    """Create the new openings (open) and their new companies (found again by SIRET: two rows of
+    one new company create it once), and update the matched openings with the fields that
+    changed (their status, company and publication date are kept)."""
+    from spie.employers import interop
+    from spie.employers.models import Company, JobOpening
+    from spie.referentials.models import NafCode
+
+    territory, structure = job.territory, job.structure
+    rows = list(ImportRow.objects.filter(job=job, action__in=[RowAction.CREATE, RowAction.UPDATE])
+                .order_by("line").values_list("pk", "action", "cleaned", "target_id", "diff"))
+    companies = {c.siret: c for c in Company.objects.filter(territory=territory)}
+    updated = JobOpening.objects.in_bulk([target for _pk, kind, _c, target, _d in rows if kind == RowAction.UPDATE])
+    nafs = set(NafCode.objects.filter(code__in={(c.get("new_company") or {}).get("naf") for _p, _k, c, _t, _d
+                                                in rows} - {None, ""}).values_list("code", flat=True))
+    targets, done = [], 0
+    for row_pk, kind, cleaned, target_id, diff in rows:
+        values = interop.model_values(cleaned)
+        if kind == RowAction.CREATE:
+            if cleaned.get("source_id") and JobOpening.objects.filter(
+                    territory=territory, source=cleaned["source"], source_id=cleaned["source_id"]).exists():
+                raise StalePreview(STALE_OPENING_CREATES)
+            company_id = cleaned.get("company_id")
+            new = cleaned.get("new_company")
+            if company_id is None and new:
+                company = companies.get(new["siret"])
+                if company is None:
+                    company = Company(territory=territory, siret=new["siret"], name=new["name"],
+                                      description=new.get("description", ""), commune_id=values.get("commune_id"),
+                                      naf_id=new.get("naf") if new.get("naf") in nafs else None,
+                                      followed_by=structure if not structure.kind == "company" else None,
+                                      created_by_id=user_id)
+                    company.full_clean(exclude=["partners"])
+                    company.save()
+                    companies[company.siret] = company
+                company_id = company.pk
+            opening = JobOpening(territory=territory, company_id=company_id, created_by_id=user_id,
+                                 source=cleaned.get("source", ""), source_id=cleaned.get("source_id", ""), **values)
+            opening.full_clean(exclude=["company", "territory", "rome", "appellation", "commune"])
+            opening.save()
+        else:
+            opening = updated.get(target_id)
+            if opening is None or opening.company_id != cleaned.get("company_id", opening.company_id):
+                raise StalePreview(STALE_OPENING_UPDATES)
+            for name in diff:
+                if name in values:
+                    setattr(opening, name, values[name])
+            opening.save()
+        targets.append((opening.pk, row_pk))
         done += 1
         if progress:
             progress("commit", done, job.to_commit_count)

@@ -722,3 +722,203 @@ class ActionValidator:
                 else:
                     result.errors[ALL] += f" ({problem})"
             result.action = RowAction.ERROR
+
+
+# --- Job offers (France Travail "Offres d'emploi v2" JSON, or CSV) ------------------------------
+
+OWN_COMPANY_ONLY = ("Ligne {line} : cette offre est celle d'une autre entreprise (SIRET « {siret} ») : vous "
+                    "n'importez que les offres de votre entreprise")
+
+
+def opening_name_key(company_key, title, commune_id):
+    return f"nom|{company_key}|{_name_words(title)}|{commune_id or ''}"
+
+
+def importer_membership(job):
+    """The membership the job was created with (its creator in its structure)."""
+    return (Membership.objects.filter(user_id=job.created_by_id, structure_id=job.structure_id, is_active=True)
+            .select_related("structure__territory", "user").first())
+
+
+def offer_default_source(job):
+    """The source of the ids of a file without « Source » column: France Travail for its JSON,
+    else the importing structure's own ids (two structures' files never collide)."""
+    from spie.employers.interop import FRANCE_TRAVAIL
+
+    return FRANCE_TRAVAIL if job.file_format == "json" else f"csv-{job.structure_id}"
+
+
+class OpeningIndex:
+    """The territory's companies (by SIRET and by folded name) and openings (by source id, and
+    by company + title + commune for those without id), loaded once per file."""
+
+    def __init__(self, territory):
+        from spie.employers.models import Company, JobOpening
+
+        self.companies, self.by_siret, self.by_name = {}, {}, {}
+        for pk, siret, name, account_id, followed_by_id in Company.objects.filter(territory=territory).values_list(
+                "id", "siret", "name", "account_id", "followed_by_id"):
+            self.companies[pk] = (name, siret, account_id, followed_by_id)
+            if siret:
+                self.by_siret[siret] = pk
+            key = _name_words(name)
+            self.by_name[key] = AMBIGUOUS if key in self.by_name else pk
+        self.by_source, self.by_title = {}, {}
+        for pk, company_id, source, source_id, title, commune_id in JobOpening.objects.filter(
+                territory=territory).values_list("id", "company_id", "source", "source_id", "title", "commune_id"):
+            if source_id:
+                self.by_source[(source, source_id)] = (pk, company_id)
+            else:
+                key = opening_name_key(company_id, title, commune_id)
+                self.by_title[key] = AMBIGUOUS if key in self.by_title else (pk, company_id)
+
+
+class OpeningValidator:
+    """Offers of a territory: a row with an id updates the opening imported with that id
+    (``source``, ``source_id``); a row without id updates the opening of the same company with
+    the same title in the same commune; otherwise it creates an opening (and, for an unknown
+    SIRET, its company). A company user imports the offers of their own company only; an
+    admin may not touch a company that has its own space and is followed by another structure
+    (``spie.employers.policies.can_manage_company``)."""
+
+    def __init__(self, job):
+        from spie.employers import interop, policies
+
+        self.job = job
+        self.mapping = job.mapping
+        self.territory = job.territory
+        self.membership = importer_membership(job)
+        self.own_company = policies.company_of(self.membership)
+        self.index = OpeningIndex(job.territory)
+        self.lookups = interop.Lookups(job.territory)
+        self.default_source = offer_default_source(job)
+        self.seen_keys = {}
+
+    def _column(self, key):
+        from spie.employers.interop import COLUMN_LABELS
+
+        return self.mapping.get(key) or COLUMN_LABELS.get(key, key)
+
+    def _may_manage(self, company_id):
+        from spie.employers import policies
+        from spie.employers.models import Company
+
+        name, siret, account_id, followed_by_id = self.index.companies[company_id]
+        company = Company(pk=company_id, territory=self.territory, name=name, siret=siret, account_id=account_id,
+                          followed_by_id=followed_by_id)
+        return policies.can_manage_company(self.membership, company)
+
+    def _resolve_company(self, line, fields, errors):
+        """Put ``company_id`` (known) or ``new_company`` (created at the commit) in ``fields``."""
+        company = fields.get("company") or {}
+        siret, name = company.get("siret", ""), company.get("name", "")
+        if self.own_company is not None:
+            if siret and siret != self.own_company.siret:
+                errors.setdefault(ALL, OWN_COMPANY_ONLY.format(line=line, siret=siret))
+            fields["company_id"] = self.own_company.pk
+            return f"id{self.own_company.pk}"
+        if "siret" in errors:
+            return ""
+        company_id = None
+        if siret:
+            company_id = self.index.by_siret.get(siret)
+        elif name:
+            found = self.index.by_name.get(_name_words(name))
+            if found == AMBIGUOUS:
+                errors.setdefault("entreprise", cell_error(
+                    line, self._column("entreprise"),
+                    f"plusieurs entreprises du territoire s'appellent « {name} » : indiquez le SIRET"))
+                return ""
+            company_id = found
+            if company_id is None:
+                errors.setdefault("siret", cell_error(
+                    line, self._column("siret"),
+                    f"entreprise inconnue « {name} » : indiquez son SIRET pour la créer"))
+                return ""
+        else:
+            errors.setdefault("entreprise", cell_error(line, self._column("entreprise"),
+                                                       "entreprise manquante (nom ou SIRET)"))
+            return ""
+        if company_id is not None:
+            if not self._may_manage(company_id):
+                errors.setdefault(ALL, (
+                    f"Ligne {line} : l'entreprise « {self.index.companies[company_id][0]} » a son propre espace : "
+                    "seuls ses utilisateurs et la structure qui la suit importent ses offres"))
+                return ""
+            fields["company_id"] = company_id
+            return f"id{company_id}"
+        if not name:
+            errors.setdefault("entreprise", cell_error(line, self._column("entreprise"),
+                                                       f"nom de l'entreprise manquant (SIRET « {siret} » inconnu)"))
+            return ""
+        fields["new_company"] = {"siret": siret, "name": name, "description": company.get("description", ""),
+                                 "naf": company.get("naf", "")}
+        return f"siret{siret}"
+
+    def first_pass(self, line, raw):
+        from spie.employers.interop import parse_offer
+
+        fields, problems = parse_offer(raw, lookups=self.lookups, default_source=self.default_source)
+        errors = {key: (problem if key == ALL else cell_error(line, self._column(key), problem))
+                  for key, problem in problems.items()}
+        result = RowResult(cleaned=fields, errors=errors)
+        company_key = self._resolve_company(line, fields, errors)
+        if fields.get("source_id"):
+            result.key = f"id|{fields['source']}|{fields['source_id']}"
+        elif company_key and fields.get("title"):
+            result.key = opening_name_key(company_key, fields["title"], fields.get("commune_id"))
+        if result.key:
+            earlier = self.seen_keys.get(result.key)
+            if earlier is not None and earlier != line:
+                what = "même identifiant" if result.key.startswith("id|") else "même entreprise, intitulé et commune"
+                errors[ALL] = f"Ligne {line} : doublon de la ligne {earlier} dans le fichier ({what})"
+            else:
+                self.seen_keys.setdefault(result.key, line)
+        found = None
+        if fields.get("source_id"):
+            found = self.index.by_source.get((fields["source"], fields["source_id"]))
+        elif fields.get("company_id"):
+            found = self.index.by_title.get(opening_name_key(fields["company_id"], fields.get("title", ""),
+                                                             fields.get("commune_id")))
+            if found == AMBIGUOUS:
+                errors.setdefault(ALL, f"Ligne {line} : l'entreprise a plusieurs offres de cet intitulé dans cette "
+                                       "commune : ajoutez la colonne « Identifiant »")
+                found = None
+        if found is not None:
+            pk, company_id = found
+            if company_id != fields.get("company_id") and not errors:
+                if self.own_company is not None or not self._may_manage(company_id):
+                    errors[ALL] = (f"Ligne {line} : cet identifiant est celui d'une offre d'une autre entreprise : "
+                                   "l'import ne peut pas la modifier")
+                else:
+                    fields["company_id"] = company_id  # the opening keeps its company
+                    fields.pop("new_company", None)
+            result.target_id = pk
+        return result
+
+    def validate_batch(self, rows):
+        from spie.employers.interop import FIELD_LABELS, opening_diff, stored_values
+        from spie.employers.models import JobOpening
+
+        codes = []
+        for _line, raw in rows:
+            place = str(raw.get("lieuTravail") or "")
+            match = re.search(r'"commune"\s*:\s*"([0-9AB]{5})"', place)
+            codes += [str(raw.get("commune") or "").strip().upper(), match.group(1) if match else ""]
+        self.lookups.preload_communes(codes)
+        results = [self.first_pass(line, raw) for line, raw in rows]
+        targets = {r.target_id for r in results if r.target_id and not r.errors}
+        stored = {o.pk: stored_values(o) for o in JobOpening.objects.filter(pk__in=targets)} if targets else {}
+        for result in results:
+            if result.errors:
+                result.action = RowAction.ERROR
+            elif result.target_id is None:
+                result.action = RowAction.CREATE
+                new = result.cleaned.get("new_company")
+                if new:
+                    result.diff = {"company": ["", f"nouvelle entreprise : {new['name']} (SIRET {new['siret']})"]}
+            else:
+                result.diff = opening_diff(stored.get(result.target_id, {}), result.cleaned)
+                result.action = RowAction.UPDATE if result.diff else RowAction.UNCHANGED
+        self.labels = FIELD_LABELS
+        return results

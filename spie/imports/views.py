@@ -1,4 +1,5 @@
-"""Pages of the staged imports (structure admins only, their own structure's imports).
+"""Pages of the staged imports (structure admins, their own structure's imports; company users
+import their company's job offers only).
 
 - ``/imports/``: the structure's imports;
 - ``/imports/nouveau/``: upload (CSV or XLSX, checked by content; data·inclusion JSON for actions);
@@ -66,7 +67,8 @@ def job_list(request):
 @view_policy("imports.upload")
 def upload(request):
     _require_admin(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None,
+                      kinds=services.importable_kinds(request.membership))
     if request.method == "POST" and form.is_valid():
         try:
             job = services.create_job(membership=request.membership, kind=form.cleaned_data["kind"],
@@ -79,7 +81,9 @@ def upload(request):
                 messages.success(request, "Ce modèle de fichier est connu : la correspondance des colonnes de votre "
                                           "dernier import a été reprise. Vérifiez-la.")
             return redirect("imports:mapping", job.pk)
-    return render(request, "imports/upload.html", {"form": form})
+    from spie.employers.interop import CSV_HEADER
+
+    return render(request, "imports/upload.html", {"form": form, "offer_columns": CSV_HEADER})
 
 
 @view_policy("imports.mapping")
@@ -169,6 +173,10 @@ def detail(request, pk):
             from spie.catalogue.interop import ACTION_FIELD_LABELS
 
             labels |= ACTION_FIELD_LABELS
+        elif job.kind == ImportKind.OPENINGS:
+            from spie.employers.interop import FIELD_LABELS
+
+            labels |= FIELD_LABELS
         shown = []
         for row in page.object_list:
             row.messages = services.error_messages(row)
@@ -180,8 +188,11 @@ def detail(request, pk):
         services.log_preview_reads(request, request.membership, job, shown, reason=f"aperçu de l'import {job.pk}")
         if job.kind == ImportKind.ACTIONS:
             _link_actions(shown)
+        elif job.kind == ImportKind.OPENINGS:
+            _link_openings(shown)
         context.update({"page": page, "rows": shown, "chosen": chosen, "targets": targets,
-                        "persons": job.kind == ImportKind.PERSONS, "actions": job.kind == ImportKind.ACTIONS})
+                        "persons": job.kind == ImportKind.PERSONS,
+                        "actions": job.kind in (ImportKind.ACTIONS, ImportKind.OPENINGS)})
     return render(request, "imports/detail.html", context)
 
 
@@ -198,6 +209,23 @@ def _link_actions(rows):
             try:
                 row.link = reverse("catalogue:action_edit", args=[uids[row.target_id]])
             except NoReverseMatch:  # the actions pages are another part of the catalogue
+                row.link = ""
+
+
+def _link_openings(rows):
+    """The page of each opening a shown row created or updates (one query for the page)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from spie.employers.models import JobOpening
+
+    uids = dict(JobOpening.objects.filter(pk__in=[r.target_id for r in rows if r.target_id])
+                .values_list("pk", "uid"))
+    for row in rows:
+        row.link = ""
+        if row.target_id in uids:
+            try:
+                row.link = reverse("employers:opening_detail", args=[uids[row.target_id]])
+            except NoReverseMatch:  # the openings pages are another part of the employer side
                 row.link = ""
 
 

@@ -5,6 +5,7 @@ import datetime
 
 import factory
 from django.utils import timezone
+from stdnum import luhn
 
 from spie.employers.models import (
     Company,
@@ -23,21 +24,12 @@ SIRETS = ["73282932000074", "35600000000048", "44306184100047", "55208131766522"
 
 
 def luhn_siret(n):
-    """A Luhn-valid 14-digit SIRET built from ``n``."""
-    base = f"{n:013d}"
-    for last in range(10):
-        candidate = base + str(last)
-        total = 0
-        for i, ch in enumerate(reversed(candidate)):
-            d = int(ch)
-            if i % 2 == 1:
-                d *= 2
-                if d > 9:
-                    d -= 9
-            total += d
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable")
+    """A valid 14-digit SIRET built from ``n``: its SIREN (9 digits) and the whole SIRET both
+    pass the Luhn check, as ``stdnum.fr.siret`` requires."""
+    siren = f"{n % 10**8:08d}"
+    siren += luhn.calc_check_digit(siren)
+    base = siren + f"{n // 10**8 % 10**4:04d}"
+    return base + luhn.calc_check_digit(base)
 
 
 def rome(code="G1602", label="Personnel de cuisine", domain="G16"):

@@ -1,0 +1,299 @@
+"""API of the employer side: companies and openings (lists, filters, writes, policies), immersion
+offers, immersions, engagements, a person's proposals (access-logged), positionings; company
+users see their own company only, coordinators get aggregates only (403 on named data)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from spie.core.models import AccessLog
+from spie.employers.models import (
+    Company,
+    EngagementRegistration,
+    Immersion,
+    JobOpening,
+    Positioning,
+    PositioningStatus,
+    Proposal,
+)
+from tests.employers.factories import (
+    CompanyFactory,
+    EngagementFactory,
+    ImmersionOfferFactory,
+    JobOpeningFactory,
+    company_with_account,
+    rome,
+)
+from tests.network.factories import CommuneFactory
+from tests.pathways import conftest as pathways_conftest
+from tests.people.factories import PersonFactory
+
+from .conftest import token_client
+
+pytestmark = pytest.mark.django_db
+
+# The "world" of the pathways tests (territory 31, référent Rose and Camille, coordinator, Gers…).
+world = pathways_conftest.world
+_media_root = pathways_conftest._media_root
+membership_of = pathways_conftest.membership_of
+
+API = "/api/v1/employers"
+
+
+def siret(n):
+    from stdnum import luhn
+
+    siren = f"{n:08d}"[-8:]
+    siren += luhn.calc_check_digit(siren)
+    body = siren + "0001"
+    return body + luhn.calc_check_digit(body)
+
+
+@pytest.fixture
+def emp(world):
+    territory = world["territory"]
+    CommuneFactory()
+    rome("G1602")
+    rome("N1103", label="Magasinage", domain="N11")
+    company = CompanyFactory(territory=territory, name="Brasserie du Canal", siret=siret(111))
+    own, employer = company_with_account(territory=territory, name="Logistique Garonne", siret=siret(222))
+    gers_company = CompanyFactory(territory=world["gers"], name="Ferme du Gers", siret=siret(333))
+    opening = JobOpeningFactory(company=company, title="Commis de cuisine")
+    own_opening = JobOpeningFactory(company=own, title="Préparateur de commandes", rome=rome("N1103"))
+    JobOpeningFactory(company=gers_company, title="Ouvrier agricole")
+    return {"company": company, "own": own, "employer": employer, "gers_company": gers_company,
+            "opening": opening, "own_opening": own_opening}
+
+
+def client(user):
+    return token_client(user)
+
+
+def results(response):
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+# --- Companies ---------------------------------------------------------------------------------
+
+
+def test_professional_lists_the_territory_companies_company_user_only_theirs(world, emp):
+    names = [c["name"] for c in results(client(world["referent"]).get(f"{API}/companies/"))]
+    assert names == ["Brasserie du Canal", "Logistique Garonne"]
+    mine = results(client(emp["employer"]).get(f"{API}/companies/"))
+    assert [c["name"] for c in mine] == ["Logistique Garonne"] and mine[0]["can_manage"] is True
+    assert [c["name"] for c in results(client(world["coordinator"]).get(f"{API}/companies/?q=brasserie"))] == [
+        "Brasserie du Canal"]
+    # Another company, and another territory's: the same 404.
+    assert client(emp["employer"]).get(f"{API}/companies/{emp['company'].uid}/").status_code == 404
+    assert client(world["referent"]).get(f"{API}/companies/{emp['gers_company'].uid}/").status_code == 404
+
+
+def test_company_list_query_count_is_constant(world, emp):
+    api = client(world["referent"])
+    with CaptureQueriesContext(connection) as before:
+        api.get(f"{API}/companies/")
+    for n in range(5):
+        company = CompanyFactory(territory=world["territory"], siret=siret(500 + n))
+        JobOpeningFactory(company=company)
+    with CaptureQueriesContext(connection) as after:
+        assert len(results(api.get(f"{API}/companies/"))) == 7
+    assert len(after) == len(before)
+
+
+def test_create_and_edit_a_company_with_french_errors(world, emp):
+    api = client(world["referent"])
+    bad = api.post(f"{API}/companies/", {"siret": "12345678901234", "name": "X"}, format="json")
+    assert bad.status_code == 400 and "clé de contrôle" in bad.json()["siret"][0]
+    missing = api.post(f"{API}/companies/", {"siret": siret(444)}, format="json")
+    assert missing.json()["name"] == ["Ce champ est obligatoire."]
+    duplicate = api.post(f"{API}/companies/", {"siret": siret(111), "name": "Copie"}, format="json")
+    assert duplicate.status_code == 400 and "existe déjà" in str(duplicate.json())
+    created = api.post(f"{API}/companies/", {"siret": siret(444), "name": "Garage Solidaire", "commune": "31555",
+                                             "size": "0-9"}, format="json")
+    assert created.status_code == 201, created.content
+    company = Company.objects.get(siret=siret(444))
+    assert company.followed_by == world["ref_structure"] and company.created_by == world["referent"]
+    edited = api.patch(f"{API}/companies/{company.uid}/", {"contact_name": "Claire"}, format="json")
+    assert edited.status_code == 200 and edited.json()["contact_name"] == "Claire"
+    # A company with its own space is managed by its users (and the structure that follows it).
+    assert api.patch(f"{API}/companies/{emp['own'].uid}/", {"name": "X"}, format="json").status_code == 403
+    assert client(emp["employer"]).patch(f"{API}/companies/{emp['own'].uid}/", {"contact_name": "Léo"},
+                                         format="json").status_code == 200
+    # Company users and coordinators never create companies.
+    assert client(emp["employer"]).post(f"{API}/companies/", {"siret": siret(555), "name": "Y"},
+                                        format="json").status_code == 403
+    assert client(world["coordinator"]).post(f"{API}/companies/", {"siret": siret(555), "name": "Y"},
+                                             format="json").status_code == 403
+
+
+# --- Openings ----------------------------------------------------------------------------------
+
+
+def test_openings_list_with_filters(world, emp):
+    api = client(world["referent"])
+    titles = [o["title"] for o in results(api.get(f"{API}/openings/"))]
+    assert sorted(titles) == ["Commis de cuisine", "Préparateur de commandes"]
+    assert [o["title"] for o in results(api.get(f"{API}/openings/?rome=n1103"))] == ["Préparateur de commandes"]
+    assert [o["title"] for o in results(api.get(f"{API}/openings/?company={emp['company'].uid}"))] == [
+        "Commis de cuisine"]
+    assert results(api.get(f"{API}/openings/?status=filled")) == []
+    bad = api.get(f"{API}/openings/?status=ouverte")
+    assert bad.status_code == 400 and "Valeurs possibles" in bad.json()["status"]
+    mine = results(client(emp["employer"]).get(f"{API}/openings/"))
+    assert [o["title"] for o in mine] == ["Préparateur de commandes"]
+    assert client(emp["employer"]).get(f"{API}/openings/{emp['opening'].uid}/").status_code == 404
+
+
+def test_openings_list_query_count_is_constant(world, emp):
+    api = client(world["referent"])
+    with CaptureQueriesContext(connection) as before:
+        api.get(f"{API}/openings/")
+    for _n in range(5):
+        JobOpeningFactory(company=emp["company"])
+    with CaptureQueriesContext(connection) as after:
+        assert len(results(api.get(f"{API}/openings/"))) == 7
+    assert len(after) == len(before)
+
+
+def test_create_edit_and_close_an_opening(world, emp):
+    api = client(emp["employer"])
+    data = {"company": str(emp["own"].uid), "title": "Cariste", "rome": "N1103", "contract_type": "cdd",
+            "duration_months": 6, "weekly_hours": "35", "schedule": ["day", "night"], "commune": "31555"}
+    created = api.post(f"{API}/openings/", data, format="json")
+    assert created.status_code == 201, created.content
+    opening = JobOpening.objects.get(title="Cariste")
+    assert opening.company == emp["own"] and opening.created_by == emp["employer"] and opening.schedule == ["day",
+                                                                                                           "night"]
+    errors = api.post(f"{API}/openings/", {**data, "rome": "Z9999", "schedule": ["lune"], "commune": None},
+                      format="json").json()
+    assert "Code ROME inconnu" in errors["rome"][0] and "Horaire inconnu" in errors["schedule"][0]
+    no_place = api.post(f"{API}/openings/", {**data, "commune": None}, format="json")
+    assert "télétravail complet" in no_place.json()["commune"][0]
+    # Another company's opening: the company user cannot even create one for it.
+    other = api.post(f"{API}/openings/", {**data, "company": str(emp["company"].uid)}, format="json")
+    assert other.status_code == 400 and other.json()["company"] == ["Entreprise introuvable."]
+    assert api.patch(f"{API}/openings/{opening.uid}/", {"positions": 2}, format="json").json()["positions"] == 2
+    filled = api.post(f"{API}/openings/{opening.uid}/status/", {"status": "filled"}, format="json")
+    assert filled.status_code == 200 and filled.json()["status"] == "filled" and filled.json()["filled_on"]
+    again = api.post(f"{API}/openings/{opening.uid}/status/", {"status": "filled"}, format="json")
+    assert again.status_code == 400 and "déjà" in str(again.json())
+    assert api.post(f"{API}/openings/{opening.uid}/status/", {"status": "open"}, format="json").json()[
+        "status"] == "open"
+    # A référent of the territory sees it but does not manage a company with its own space.
+    referent = client(world["referent"])
+    assert referent.get(f"{API}/openings/{opening.uid}/").status_code == 200
+    assert referent.patch(f"{API}/openings/{opening.uid}/", {"positions": 3}, format="json").status_code == 403
+    # … and acts for a company without account.
+    assert referent.post(f"{API}/openings/{emp['opening'].uid}/status/", {"status": "closed"},
+                         format="json").status_code == 200
+
+
+# --- Immersion offers, immersions, engagements ---------------------------------------------------
+
+
+def test_immersion_offers_and_engagements_with_counts(world, emp):
+    ImmersionOfferFactory(company=emp["company"], title="Découverte cuisine")
+    ImmersionOfferFactory(company=emp["own"], title="Découverte entrepôt")
+    engagement = EngagementFactory(territory=world["territory"], company=emp["own"], title="Visite de l'entrepôt")
+    EngagementRegistration.objects.create(engagement=engagement, person=world["person"],
+                                          registered_by=world["referent"], structure=world["ref_structure"],
+                                          attended=True)
+    assert len(results(client(world["referent"]).get(f"{API}/immersion-offers/"))) == 2
+    assert [o["title"] for o in results(client(emp["employer"]).get(f"{API}/immersion-offers/"))] == [
+        "Découverte entrepôt"]
+    rows = results(client(world["coordinator"]).get(f"{API}/engagements/"))
+    assert rows[0]["registrations"] == 1 and rows[0]["attended"] == 1 and "person" not in rows[0]
+    assert client(emp["employer"]).get(f"{API}/engagements/{engagement.uid}/").json()["registrations"] == 1
+
+
+def test_immersions_of_the_persons_i_follow_only(world, emp):
+    stranger = PersonFactory(territory=world["territory"])
+    for person in (world["person"], stranger):
+        Immersion.objects.create(person=person, company=emp["company"], rome_id="G1602",
+                                 requested_by=world["referent"], structure=world["ref_structure"])
+    rows = results(client(world["referent"]).get(f"{API}/immersions/"))
+    assert [r["person"]["id"] for r in rows] == [world["person"].pk]
+    assert results(client(world["outsider"]).get(f"{API}/immersions/")) == []
+    assert client(world["coordinator"]).get(f"{API}/immersions/").status_code == 403
+    assert client(emp["employer"]).get(f"{API}/immersions/").status_code == 403
+
+
+# --- Proposals of a person -----------------------------------------------------------------------
+
+
+def test_person_proposals_with_reasons_blocked_by_and_access_log(world, emp):
+    person = world["person"]
+    Proposal.objects.create(person=person, opening=emp["opening"], rank=1, score=0.8,
+                            reasons=["Métier recherché : Personnel de cuisine", "À 12 minutes en transports"])
+    Proposal.objects.create(person=person, opening=emp["own_opening"], kind="blocked", rank=1, score=0.5,
+                            blocked_by=[{"key": "licence", "label": "Permis B exigé"}])
+    api = client(world["referent"])
+    rows = results(api.get(f"/api/v1/persons/{person.pk}/proposals/"))
+    assert [r["kind"] for r in rows] == ["blocked", "eligible"]
+    assert rows[1]["reasons"][0].startswith("Métier recherché") and rows[1]["company"]["name"] == "Brasserie du Canal"
+    assert rows[0]["blocked_by"] == [{"key": "licence", "label": "Permis B exigé"}]
+    log = AccessLog.objects.filter(person=person, section=AccessLog.Section.JOBS).get()
+    assert log.channel == AccessLog.Channel.API and log.user == world["referent"]
+    assert results(api.get(f"/api/v1/persons/{person.pk}/proposals/?kind=eligible"))[0]["kind"] == "eligible"
+    # Coordinator, company user: 403; a professional who may not open the record: 403 or 404.
+    assert client(world["coordinator"]).get(f"/api/v1/persons/{person.pk}/proposals/").status_code == 403
+    assert client(emp["employer"]).get(f"/api/v1/persons/{person.pk}/proposals/").status_code == 403
+    assert client(world["outsider"]).get(f"/api/v1/persons/{person.pk}/proposals/").status_code in (403, 404)
+    assert client(world["gers_officer"]).get(f"/api/v1/persons/{person.pk}/proposals/").status_code == 404
+
+
+# --- Positionings --------------------------------------------------------------------------------
+
+
+def positioning(world, opening, **kwargs):
+    values = {"person": world["person"], "opening": opening, "structure": world["ref_structure"],
+              "proposed_by": world["referent"], "consent": True, "consent_on": timezone.localdate(),
+              "proposed_at": timezone.now(), "status": PositioningStatus.PROPOSED}
+    return Positioning.objects.create(**(values | kwargs))
+
+
+def test_positionings_sent_and_received_with_the_share_of_each_side(world, emp):
+    sent = positioning(world, emp["own_opening"])
+    requested = positioning(world, emp["opening"], status=PositioningStatus.REQUESTED, structure=None,
+                            proposed_by=None, proposed_at=None)
+    rows = results(client(world["referent"]).get(f"{API}/positionings/"))
+    assert [r["uid"] for r in rows] == [str(sent.uid)] and rows[0]["person"]["id"] == world["person"].pk
+    received = results(client(emp["employer"]).get(f"{API}/positionings/"))
+    assert [r["uid"] for r in received] == [str(sent.uid)]
+    assert received[0]["person"] == {"short_name": "Camille D."}  # no id, no record
+    assert client(emp["employer"]).get(f"{API}/positionings/?side=sent").status_code == 403
+    assert client(world["coordinator"]).get(f"{API}/positionings/").status_code == 403
+    detail = client(emp["employer"]).get(f"{API}/positionings/{sent.uid}/")
+    assert detail.status_code == 200 and detail.json()["side"] == "company"
+    assert AccessLog.objects.filter(person=world["person"], section=AccessLog.Section.JOBS).exists()
+    assert client(world["outsider"]).get(f"{API}/positionings/{sent.uid}/").status_code == 403
+    assert client(world["coordinator"]).get(f"{API}/positionings/{sent.uid}/").status_code == 403
+    # A company's request: the référent's structure acting for the company without account sees no name.
+    referent_received = results(client(world["referent"]).get(f"{API}/positionings/?side=received"))
+    assert [r["uid"] for r in referent_received] == [str(requested.uid)] and referent_received[0]["person"] is None
+
+
+def test_positioning_writes_call_the_positionings_services(world, emp):
+    services = pytest.importorskip("spie.employers.services.positionings")
+    assert callable(services.propose)
+    api = client(world["referent"])
+    denied = client(world["outsider"]).post(f"{API}/positionings/", {
+        "person": world["person"].pk, "opening": str(emp["own_opening"].uid), "consent": True}, format="json")
+    assert denied.status_code in (403, 404)
+    created = api.post(f"{API}/positionings/", {"person": world["person"].pk, "opening": str(emp["own_opening"].uid),
+                                                "consent": True, "message": "Motivée"}, format="json")
+    assert created.status_code == 201, created.content
+    uid = created.json()["uid"]
+    answer = client(emp["employer"]).post(f"{API}/positionings/{uid}/answer/", {"status": "interested"},
+                                          format="json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "interested"
+    assert client(emp["employer"]).post(f"{API}/positionings/{uid}/withdraw/", {}, format="json").status_code == 403
+    withdrawn = api.post(f"{API}/positionings/{uid}/withdraw/", {"reason": "A trouvé ailleurs"}, format="json")
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+
+
+def test_membership_of_company_user_is_employer(emp):
+    assert membership_of(emp["employer"]).role == "employer"
