@@ -14,9 +14,14 @@ from .models import Membership, User
 
 
 @transaction.atomic
-def invite_member(*, by_membership, structure, email, first_name, last_name, role, job_title="", base_url=""):
-    """Create (or reuse) the account and an active membership; e-mail a link to set a password."""
-    if not policies.can_manage_members(by_membership, structure):
+def invite_member(*, by_membership, structure, email, first_name, last_name, role, job_title="", base_url="",
+                  authorized=False):
+    """Create (or reuse) the account and an active membership; e-mail a link to set a password.
+
+    ``authorized``: the caller has already checked a policy of its own that lets
+    ``by_membership`` (which may belong to another structure) invite here — the professional who
+    follows a company opens its space (``employers.policies.can_give_account``)."""
+    if not authorized and not policies.can_manage_members(by_membership, structure):
         raise PermissionDenied("Seul l'administrateur de la structure invite des membres.")
     if role not in policies.grantable_roles(structure):
         raise ValidationError("Ce rôle ne peut pas être attribué dans ce type de structure.")

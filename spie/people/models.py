@@ -391,6 +391,21 @@ EVENT_LABELS = {
     "referral_dropped": "Action abandonnée",
     "referral_expired": "Orientation expirée sans réponse",
     "referral_cancelled": "Orientation annulée",
+    # Job search, positionings and immersions (employer side)
+    "job_profile": "Profil de recherche d'emploi",
+    "engagement_registered": "Inscription à un événement entreprise",
+    "positioning_proposed": "Mise en relation avec une offre",
+    "positioning_requested": "Demande de mise en relation d'une entreprise",
+    "positioning_declined": "Mise en relation déclinée",
+    "positioning_interested": "Entreprise intéressée",
+    "positioning_interview": "Entretien d'embauche prévu",
+    "positioning_hired": "Recrutement après une mise en relation",
+    "positioning_refused": "Mise en relation refusée par l'entreprise",
+    "positioning_withdrawn": "Mise en relation retirée",
+    "immersion_requested": "Immersion demandée",
+    "immersion_agreed": "Convention d'immersion signée",
+    "immersion_assessed": "Bilan d'immersion",
+    "immersion_cancelled": "Immersion annulée",
 }
 OTHER_EVENT_LABEL = "Autre événement"
 

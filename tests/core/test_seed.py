@@ -60,7 +60,8 @@ def test_seed_is_deterministic(communes):
     assert (Person.objects.count(), FollowUpMembership.objects.count(), TimelineEvent.objects.count()) == counts
     # The network was kept, not duplicated.
     assert Territory.objects.get().display_name == "SPIE Haute-Garonne"
-    assert Structure.objects.count() == len(demo.STRUCTURES)
+    # Demo companies with their own space are structures of kind "company", seeded apart.
+    assert Structure.objects.exclude(kind="company").count() == len(demo.STRUCTURES)
 
     Person.objects.all().delete()
     seed_demo("--persons", "200", "--seed", "2")
@@ -75,9 +76,13 @@ def test_seed_creates_network_and_demo_accounts(communes):
     assert Structure.objects.filter(name__startswith="MDS ").count() >= 4
     assert Structure.objects.filter(kind="france_travail").count() >= 3
     assert Structure.objects.filter(commune__isnull=False).exists()
-    for structure in Structure.objects.all():
+    for structure in Structure.objects.exclude(kind="company"):
         assert structure.search_key and structure.email.endswith(".example")
         assert structure.memberships.filter(role=Membership.Role.ADMIN).count() == 1
+    # A company's space has its own users (role employer), never an admin of the network.
+    for structure in Structure.objects.filter(kind="company"):
+        assert not structure.memberships.filter(role=Membership.Role.ADMIN).exists()
+        assert structure.memberships.filter(role=Membership.Role.EMPLOYER).exists()
     referents = User.objects.filter(memberships__role=Membership.Role.REFERENT).distinct().count()
     assert 130 <= referents <= 170
     assert Membership.objects.filter(role=Membership.Role.COORDINATOR).count() == 2

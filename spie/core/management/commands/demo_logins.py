@@ -12,10 +12,12 @@ class Command(BaseCommand):
         parser.add_argument("--url", default=demo.DEMO_URL, help="adresse affichée (défaut : %(default)s)")
 
     def handle(self, *args, **options):
+        from spie.core import demo_employers
         from spie.network.models import User
 
         names = {spec.key: spec.name for spec in demo.STRUCTURES}
-        emails = [account.email for account in demo.DEMO_ACCOUNTS] + [demo.SUPERUSER_EMAIL]
+        emails = [account.email for account in demo.DEMO_ACCOUNTS] + [demo_employers.COMPANY_EMAIL,
+                                                                       demo.SUPERUSER_EMAIL]
         present = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
 
         rows = []
@@ -25,6 +27,11 @@ class Command(BaseCommand):
                 f"{account.role_label} — {names[account.structure_key]}",
                 f"{account.first_name} {account.last_name} : {account.summary}",
             ))
+        rows.append((
+            demo_employers.COMPANY_EMAIL,
+            f"Recruteuse — espace entreprise de « {demo_employers.COMPANY_NAME} »",
+            "Sylvie Carmes : ses offres, les profils suggérés (anonymes), les mises en relation à traiter",
+        ))
         rows.append((demo.SUPERUSER_EMAIL, "Superutilisateur — administration technique (/admin/)", ""))
 
         lines = [

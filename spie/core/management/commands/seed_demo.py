@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from spie.core import demo
 from spie.core.demo_catalogue import DEFAULT_ACTIONS
+from spie.core.demo_employers import DEFAULT_COMPANIES
 
 
 class Command(BaseCommand):
@@ -23,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--actions", type=int, default=DEFAULT_ACTIONS,
             help=f"nombre d'actions de la banque d'actions à créer (défaut : {DEFAULT_ACTIONS})",
+        )
+        parser.add_argument(
+            "--companies", type=int, default=DEFAULT_COMPANIES,
+            help=f"entreprises de démonstration, avec leurs offres (défaut : {DEFAULT_COMPANIES} ; 0 : aucune)",
         )
         parser.add_argument(
             "--if-empty", action="store_true",
@@ -45,6 +50,12 @@ class Command(BaseCommand):
         if result.skipped:
             self.stdout.write("Données de démonstration déjà présentes : rien à faire.")
             return
+        from spie.core.demo_employers import seed_employers
+
+        result.counts.update(seed_employers(
+            result.territory, seed=options["seed"], companies=options["companies"], log=self.stdout.write,
+            progress_file=progress_file,
+        ))
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Données de démonstration créées en {elapsed:.1f} s : {result.persons} personnes, "
