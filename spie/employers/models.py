@@ -308,6 +308,8 @@ class Immersion(models.Model):
     tutor_email = models.EmailField("courriel du tuteur", blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     structure = models.ForeignKey("network.Structure", on_delete=models.PROTECT, related_name="+")
+    message = models.TextField("message à l'entreprise", blank=True)
+    cancel_reason = models.CharField("motif de l'annulation", max_length=500, blank=True)
     # End-of-immersion assessment (feeds the skills passport later).
     skills_observed = models.JSONField("compétences observées", default=list, blank=True)
     would_hire = models.BooleanField("l'entreprise recruterait la personne", null=True, blank=True)

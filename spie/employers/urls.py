@@ -3,7 +3,7 @@
 a person's job search and proposals; candidates of an opening; the matching report;
 positionings and immersions)."""
 
-from .views import companies, jobsearch, positionings, report
+from .views import companies, immersions, jobsearch, positionings, report
 
 app_name = "employers"
 
@@ -11,5 +11,6 @@ urlpatterns = [
     *companies.urlpatterns,
     *jobsearch.urlpatterns,
     *positionings.urlpatterns,
+    *immersions.urlpatterns,
     *report.urlpatterns,
 ]
