@@ -992,6 +992,11 @@ def _positionings():
     return Positioning.objects.select_related("person", "opening__company", "structure")
 
 
+def _base_url(request):
+    """The platform's root for the links of the e-mails the API sends."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 def _positioning_services():
     from spie.employers.services import positionings
 
@@ -1084,7 +1089,7 @@ class PositioningListView(PositioningAPIMixin, generics.GenericAPIView):
         with service_errors():
             positioning = _positioning_services().propose(
                 person, opening, by=request.user, membership=self.membership, consent=values["consent"],
-                message=values.get("message", ""))
+                message=values.get("message", ""), base_url=_base_url(request))
         return Response(self.detail_data(positioning, policies.SENDER, "mise en relation envoyée (API)"),
                         status=status.HTTP_201_CREATED)
 
@@ -1116,7 +1121,7 @@ class PositioningAnswerView(PositioningAPIMixin, APIView):
             _positioning_services().answer(
                 positioning, values["status"], by=request.user, reason=values.get("reason", ""),
                 interview_at=values.get("interview_at"), hired_on=values.get("hired_on"),
-                refusal_reason=values.get("refusal_reason", ""))
+                refusal_reason=values.get("refusal_reason", ""), base_url=_base_url(request))
         return Response(self.detail_data(positioning, policies.COMPANY, "réponse à une mise en relation (API)"))
 
 
@@ -1134,7 +1139,8 @@ class PositioningWithdrawView(PositioningAPIMixin, APIView):
         data.is_valid(raise_exception=True)
         with service_errors():
             _positioning_services().withdraw(positioning, by=request.user,
-                                             reason=data.validated_data.get("reason", ""))
+                                             reason=data.validated_data.get("reason", ""),
+                                             base_url=_base_url(request))
         return Response(self.detail_data(positioning, side, "retrait d'une mise en relation (API)"))
 
 
