@@ -27,7 +27,7 @@ def env_list(name, default=""):
 
 SPIE_ENV = os.environ.get("SPIE_ENV", "development")
 PRODUCTION = SPIE_ENV == "production"
-VERSION = "0.4.0"
+VERSION = "0.5.0"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
