@@ -394,6 +394,7 @@ EVENT_LABELS = {
     # Job search, positionings and immersions (employer side)
     "job_profile": "Profil de recherche d'emploi",
     "engagement_registered": "Inscription à un événement entreprise",
+    "engagement_unregistered": "Désinscription d'un événement entreprise",
     "positioning_proposed": "Mise en relation avec une offre",
     "positioning_requested": "Demande de mise en relation d'une entreprise",
     "positioning_declined": "Mise en relation déclinée",

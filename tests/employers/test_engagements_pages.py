@@ -209,3 +209,42 @@ def test_attendance_not_before_the_day(world, emp):
     with pytest.raises(ValidationError, match="à partir du jour"):
         services.mark_attendance(engagement, membership=membership_of(world["referent"]),
                                  attendance={registration.pk: True})
+
+
+def test_organiser_edits_the_engagement(world, emp, client_for):
+    engagement = EngagementFactory(territory=world["territory"], company=emp["plain"], title="Visite", capacity=5)
+    url = reverse("employers:engagement_edit", args=[engagement.uid])
+    client = client_for(world["referent"])  # acts for a company without an account
+    page = client.get(url).content.decode()
+    assert "Modifier l&#x27;événement" in page or "Modifier l'événement" in page
+    data = {"kind": "visit", "title": "Visite de l'atelier", "date": days(9).isoformat(), "capacity": "",
+            "commune": "", "description": "", "partner": ""}
+    response = client.post(url, data)
+    assert response.status_code == 400 and "Indiquez le lieu" in response.content.decode()
+    assert client.post(url, {**data, "commune": "Muret"}).status_code == 302
+    engagement.refresh_from_db()
+    assert engagement.title == "Visite de l'atelier" and engagement.date == days(9) and engagement.capacity is None
+    # Who does not organise it may not edit it.
+    assert client_for(world["coordinator"]).get(url).status_code == 403
+    assert client_for(emp["company_user"]).post(url, data).status_code == 403
+
+
+def test_unregister_before_attendance(world, emp, client_for):
+    engagement = EngagementFactory(territory=world["territory"], company=emp["plain"])
+    registration = register(engagement, world["person"], world["referent"])
+    url = reverse("employers:engagement_unregister", args=[engagement.uid])
+    # Someone who may not open the record cannot unregister the person.
+    assert client_for(world["outsider"]).post(url, {"inscription": registration.pk}).status_code == 403
+    assert EngagementRegistration.objects.filter(pk=registration.pk).exists()
+    client = client_for(world["referent"])
+    assert "Désinscrire" in client.get(reverse("employers:engagement_detail", args=[engagement.uid])).content.decode()
+    assert client.post(url, {"inscription": "abc"}).status_code == 404
+    assert client.post(url, {"inscription": registration.pk}).status_code == 302
+    assert not EngagementRegistration.objects.filter(pk=registration.pk).exists()
+    assert TimelineEvent.objects.filter(person=world["person"], kind="engagement_unregistered").exists()
+    # Attendance noted: the registration stays.
+    again = register(engagement, world["person"], world["referent"])
+    EngagementRegistration.objects.filter(pk=again.pk).update(attended=True)
+    response = client.post(url, {"inscription": again.pk}, follow=True)
+    assert "La présence a déjà été notée" in response.content.decode()
+    assert EngagementRegistration.objects.filter(pk=again.pk).exists()

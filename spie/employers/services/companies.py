@@ -317,7 +317,13 @@ def unregister_person(registration, *, membership, access):
         raise PermissionDenied(REGISTER_DENIED)
     if registration.attended is not None:
         raise ValidationError("La présence a déjà été notée : l'inscription ne peut plus être annulée.")
+    engagement = registration.engagement
     registration.delete()
+    TimelineEvent.objects.create(
+        person=registration.person, kind="engagement_unregistered", actor=membership.user,
+        structure=membership.structure,
+        title=f"Désinscription : {engagement.get_kind_display()} « {engagement.title} » du {engagement.date:%d/%m/%Y}",
+    )
 
 
 @transaction.atomic

@@ -733,6 +733,29 @@ def engagement_new(request):
                   status=status)
 
 
+@view_policy("employers.engagement_edit")
+def engagement_edit(request, uid):
+    engagement = load_engagement(request, uid)
+    membership = request.membership
+    if not policies.can_manage_engagement(membership, engagement):
+        raise PermissionDenied(services.ENGAGEMENT_DENIED)
+    form = EngagementForm(request.POST or None, instance=engagement, territory_id=engagement.territory_id)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.update_engagement(load_engagement(request, uid), membership=membership,
+                                           data=form.engagement_data())
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "Événement enregistré.")
+                return redirect("employers:engagement_detail", uid=engagement.uid)
+        status = 400
+    return render(request, "employers/engagements/form.html",
+                  {"css": CSS, "form": form, "company": engagement.company, "engagement": engagement}, status=status)
+
+
 def _followed_persons(request):
     """Persons whose group the user is in (names only), for "whom to register"."""
     return (Person.objects.filter(**people_policies.visible_persons_filter(request.user, request.membership))
@@ -814,6 +837,29 @@ def engagement_register(request, uid):
                   _engagement_context(request, engagement, register_form=form), status=400)
 
 
+@require_POST
+@view_policy("employers.engagement_unregister")
+def engagement_unregister(request, uid):
+    """Cancel a registration (before attendance is noted), by a professional who may open the
+    person's record."""
+    engagement = load_engagement(request, uid)
+    membership = request.membership
+    registration = get_object_or_404(
+        EngagementRegistration.objects.select_related("person"), engagement=engagement,
+        pk=request.POST.get("inscription") if str(request.POST.get("inscription", "")).isdigit() else None)
+    person = people_selectors.person_for_record(registration.person_id)
+    access = people_policies.access_for(request.user, membership, person, followups=person.active_followups,
+                                        consents=person.all_consents)
+    try:
+        services.unregister_person(registration, membership=membership, access=access)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    else:
+        messages.success(request, f"Inscription de {short_name(person)} à « {engagement.title} » annulée.")
+    return redirect(reverse("employers:engagement_detail", args=[engagement.uid]) + "#presences-titre")
+
+
 @view_policy("employers.engagement_attendance")
 def engagement_attendance(request, uid):
     engagement = load_engagement(request, uid)
@@ -891,7 +937,9 @@ urlpatterns = [
     path("evenements/", engagements, name="engagements"),
     path("evenements/nouveau/", engagement_new, name="engagement_new"),
     path("evenements/<uuid:uid>/", engagement_detail, name="engagement_detail"),
+    path("evenements/<uuid:uid>/modifier/", engagement_edit, name="engagement_edit"),
     path("evenements/<uuid:uid>/inscrire/", engagement_register, name="engagement_register"),
+    path("evenements/<uuid:uid>/desinscrire/", engagement_unregister, name="engagement_unregister"),
     path("evenements/<uuid:uid>/presences/", engagement_attendance, name="engagement_attendance"),
     path("espace-entreprise/", company_space, name="company_space"),
 ]
