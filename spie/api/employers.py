@@ -10,7 +10,7 @@ immersions, company engagements, a person's proposals and the positionings ("mis
     GET   /api/v1/employers/openings/{uid}/               one opening
     PATCH /api/v1/employers/openings/{uid}/               edit it
     POST  /api/v1/employers/openings/{uid}/status/        filled | closed | open (reopen)
-    GET   /api/v1/employers/openings/{uid}/candidates/    anonymous profiles (if ``spie.employers.anonymous``)
+    GET   /api/v1/employers/openings/{uid}/candidates/    anonymous profiles (no identity, no person id)
     GET   /api/v1/employers/immersion-offers/             immersion offers (PMSMP) of my territory / company
     GET   /api/v1/employers/immersion-offers/{uid}/
     GET   /api/v1/employers/immersions/                   immersions of the persons whose record I may open
@@ -34,20 +34,20 @@ Positionings are written by part C's ``spie.employers.services.positionings`` (i
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from spie.core.audit import client_ip
 from spie.core.models import AccessLog
 from spie.core.text import fold_words
 from spie.employers import policies
+from spie.employers.anonymous import anonymous_profile
 from spie.employers.models import (
     Company,
     CompanySize,
@@ -67,6 +67,7 @@ from spie.employers.models import (
     ProposalKind,
     Schedule,
 )
+from spie.employers.services import companies as company_services
 from spie.pathways.notifications import short_name
 from spie.people.models import Person
 from spie.people.policies import visible_persons_filter
@@ -433,7 +434,7 @@ class PositioningSerializer(serializers.Serializer):
     status_label = serializers.CharField(source="get_status_display")
     person = serializers.SerializerMethodField(
         help_text="Côté structure : id et prénom + initiale ; côté entreprise : prénom + initiale une fois la "
-                  "personne proposée, rien pour une demande.")
+                  "personne proposée (avec son accord), rien avant.")
     opening = serializers.SerializerMethodField()
     structure = serializers.SerializerMethodField()
     proposed_at = serializers.DateTimeField(allow_null=True)
@@ -451,10 +452,15 @@ class PositioningSerializer(serializers.Serializer):
     def get_side(self, positioning) -> str | None:
         return self._side(positioning)
 
+    def _company_side_hides(self, positioning):
+        """The company side learns who the person is (and from which structure) only once the
+        person agreed and was proposed (``proposed_at``), as on the pages."""
+        return self._side(positioning) != policies.SENDER and positioning.proposed_at is None
+
     def get_person(self, positioning) -> dict | None:
         if self._side(positioning) == policies.SENDER:
             return {"id": positioning.person_id, "short_name": short_name(positioning.person)}
-        if positioning.status == PositioningStatus.REQUESTED:
+        if self._company_side_hides(positioning):
             return None
         return {"short_name": short_name(positioning.person)}
 
@@ -464,16 +470,46 @@ class PositioningSerializer(serializers.Serializer):
                 "company": {"uid": str(opening.company.uid), "name": opening.company.name}}
 
     def get_structure(self, positioning) -> dict | None:
-        return {"id": positioning.structure_id, "name": positioning.structure.name} if positioning.structure_id \
-            else None
+        if positioning.structure_id is None or self._company_side_hides(positioning):
+            return None
+        return {"id": positioning.structure_id, "name": positioning.structure.name}
+
+
+# What the company side may read of the transition log: its own answers and requests (who and
+# why); the sending side's steps (decline, withdrawal…) keep their reason and author private.
+COMPANY_VISIBLE_TRANSITIONS = frozenset({
+    PositioningStatus.REQUESTED, PositioningStatus.INTERESTED, PositioningStatus.INTERVIEW, PositioningStatus.HIRED,
+    PositioningStatus.REFUSED,
+})
+# The sending side's reason for these stays on its side (the company only learns the status).
+PRIVATE_STATUS_TEXT = frozenset({PositioningStatus.DECLINED, PositioningStatus.WITHDRAWN})
 
 
 class PositioningDetailSerializer(PositioningSerializer):
     message = serializers.CharField()
     consent = serializers.BooleanField()
     consent_on = serializers.DateField(allow_null=True)
-    status_text = serializers.CharField()
-    transitions = PositioningTransitionSerializer(many=True, source="log")
+    status_text = serializers.SerializerMethodField(
+        help_text="Commentaire du dernier changement ; vide côté entreprise pour un refus ou un retrait de la "
+                  "structure.")
+    transitions = serializers.SerializerMethodField(
+        help_text="Journal des étapes ; côté entreprise, l'auteur et le motif des étapes de la structure sont "
+                  "masqués.")
+
+    def get_status_text(self, positioning) -> str:
+        if self._side(positioning) != policies.SENDER and positioning.status in PRIVATE_STATUS_TEXT:
+            return ""
+        return positioning.status_text
+
+    @extend_schema_field(PositioningTransitionSerializer(many=True))
+    def get_transitions(self, positioning) -> list:
+        rows = PositioningTransitionSerializer(positioning.log, many=True).data
+        if self._side(positioning) == policies.SENDER:
+            return rows
+        for row, transition in zip(rows, positioning.log, strict=True):
+            if transition.to_status not in COMPANY_VISIBLE_TRANSITIONS:
+                row["reason"], row["by"] = "", None
+        return rows
 
 
 class PositioningCreateSerializer(serializers.Serializer):
@@ -553,6 +589,17 @@ class EmployersAPIMixin(SpieAPIMixin):
         return {"membership": self.membership}
 
 
+def log_many(request, membership, person_ids, *, reason):
+    """One access-log row (section "jobs", channel "api") per person named in a list page, in one insert."""
+    person_ids = list(dict.fromkeys(person_ids))
+    if not person_ids:
+        return
+    common = {"user": request.user, "structure_id": membership.structure_id if membership else None,
+              "section": AccessLog.Section.JOBS, "channel": AccessLog.Channel.API, "reason": reason[:200],
+              "path": request.get_full_path()[:300], "ip_address": client_ip(request)}
+    AccessLog.objects.bulk_create([AccessLog(person_id=pk, **common) for pk in person_ids])
+
+
 def _company_data(membership, company):
     company = _companies().annotate(
         open_openings=Count("openings", filter=Q(openings__status=OpeningStatus.OPEN))).get(pk=company.pk)
@@ -561,75 +608,6 @@ def _company_data(membership, company):
 
 def _opening_data(opening):
     return OpeningSerializer(_openings().get(pk=opening.pk)).data
-
-
-# --- Writes (services of the employer side, when they exist; these keep the same rules) -------
-
-
-def _apply(instance, data, fields):
-    for name, value in data.items():
-        if name in fields:
-            setattr(instance, name, value)
-
-
-COMPANY_FIELDS = ("siret", "name", "naf", "size", "commune", "address", "contact_name", "contact_email",
-                  "contact_phone", "description", "is_inclusive")
-OPENING_FIELDS = ("title", "description", "rome", "appellation", "contract_type", "duration_months", "weekly_hours",
-                  "schedule", "commune", "remote", "positions", "requires_licence", "qualification",
-                  "min_experience_months", "languages", "health_demands", "offers_training", "offers_mentoring",
-                  "adapted_position")
-
-
-@transaction.atomic
-def save_company(*, membership, data, company=None):
-    creating = company is None
-    if creating:
-        if not policies.can_create_company(membership):
-            raise PermissionDenied(CREATE_DENIED)
-        company = Company(territory=membership.structure.territory, created_by=membership.user,
-                          followed_by=membership.structure)
-    elif not policies.can_manage_company(membership, company):
-        raise PermissionDenied(MANAGE_DENIED)
-    _apply(company, data, COMPANY_FIELDS)
-    if Company.objects.filter(territory_id=company.territory_id, siret=company.siret).exclude(pk=company.pk).exists():
-        raise DjangoValidationError({"siret": "Une entreprise de ce SIRET existe déjà dans le territoire."})
-    company.full_clean(exclude=["partners", "account", "followed_by", "created_by"])
-    company.save()
-    return company
-
-
-@transaction.atomic
-def save_opening(*, membership, data, opening=None, company=None):
-    if opening is None:
-        if not policies.can_manage_company(membership, company):
-            raise PermissionDenied(MANAGE_DENIED)
-        opening = JobOpening(company=company, territory_id=company.territory_id, created_by=membership.user)
-    elif not policies.can_manage_company(membership, opening.company):
-        raise PermissionDenied(MANAGE_DENIED)
-    _apply(opening, data, OPENING_FIELDS)
-    if opening.appellation_id and opening.appellation.rome_id != opening.rome_id:
-        opening.appellation = None
-    opening.full_clean(exclude=["company", "territory", "created_by"])
-    opening.save()
-    return opening
-
-
-@transaction.atomic
-def change_opening_status(*, membership, opening, to, on=None):
-    if not policies.can_manage_company(membership, opening.company):
-        raise PermissionDenied(MANAGE_DENIED)
-    on = on or timezone.localdate()
-    if to == opening.status:
-        raise DjangoValidationError(f"L'offre est déjà « {opening.get_status_display().lower()} ».")
-    opening.status = to
-    if to == OpeningStatus.FILLED:
-        opening.filled_on, opening.closed_on = on, None
-    elif to == OpeningStatus.CLOSED:
-        opening.closed_on = on
-    else:
-        opening.filled_on = opening.closed_on = None
-    opening.save(update_fields=["status", "filled_on", "closed_on", "updated_at"])
-    return opening
 
 
 # --- Views: companies --------------------------------------------------------------------------
@@ -670,7 +648,7 @@ class CompanyListView(EmployersAPIMixin, generics.GenericAPIView):
         data = CompanyWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with service_errors():
-            company = save_company(membership=self.membership, data=dict(data.validated_data))
+            company = company_services.create_company(membership=self.membership, data=dict(data.validated_data))
         return Response(_company_data(self.membership, company), status=status.HTTP_201_CREATED)
 
 
@@ -690,7 +668,7 @@ class CompanyDetailView(EmployersAPIMixin, APIView):
         data = CompanyWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         with service_errors():
-            save_company(membership=self.membership, data=dict(data.validated_data), company=company)
+            company_services.update_company(company, membership=self.membership, data=dict(data.validated_data))
         return Response(_company_data(self.membership, company))
 
 
@@ -752,7 +730,7 @@ class OpeningListView(EmployersAPIMixin, generics.GenericAPIView):
         if company is None:
             raise ValidationError({"company": [COMPANY_NOT_FOUND]})
         with service_errors():
-            opening = save_opening(membership=self.membership, data=values, company=company)
+            opening = company_services.create_opening(company, membership=self.membership, data=values)
         return Response(_opening_data(opening), status=status.HTTP_201_CREATED)
 
 
@@ -774,7 +752,7 @@ class OpeningDetailView(EmployersAPIMixin, APIView):
         values = dict(data.validated_data)
         values.pop("company", None)  # an opening never changes company
         with service_errors():
-            save_opening(membership=self.membership, data=values, opening=opening)
+            company_services.update_opening(opening, membership=self.membership, data=values)
         return Response(_opening_data(opening))
 
 
@@ -789,22 +767,15 @@ class OpeningStatusView(EmployersAPIMixin, APIView):
         data = OpeningStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with service_errors():
-            change_opening_status(membership=self.membership, opening=opening, to=data.validated_data["status"],
-                                  on=data.validated_data.get("on"))
+            company_services.change_opening_status(opening, data.validated_data["status"], membership=self.membership,
+                                                   on=data.validated_data.get("on"))
         return Response(_opening_data(opening))
-
-
-def _anonymous_profile():
-    try:
-        from spie.employers.anonymous import anonymous_profile
-    except ImportError:
-        return None
-    return anonymous_profile
 
 
 class OpeningCandidatesView(EmployersAPIMixin, generics.GenericAPIView):
     """Anonymous profiles of the persons the engine proposes for an opening (no identity, no
-    situation): for the company and for the professionals of the territory."""
+    situation, no person id): for the company and for the professionals of the territory. Only the
+    persons whose job search is active and visible to employers, of the opening's territory."""
 
     spie_policy = "employers.api.candidates"
     queryset = Proposal.objects.none()
@@ -812,18 +783,22 @@ class OpeningCandidatesView(EmployersAPIMixin, generics.GenericAPIView):
     @extend_schema(summary="Profils anonymes proposés pour une offre", parameters=[UID, STRUCTURE_HEADER_PARAMETER],
                    responses={200: OpenApiTypes.OBJECT, 403: FORBIDDEN, 404: NOT_FOUND})
     def get(self, request, uid):
-        anonymous_profile = _anonymous_profile()
-        if anonymous_profile is None:
-            raise NotFound("Profils anonymes indisponibles.")
-        opening = self.load_opening(uid)
+        # As the page: an unknown opening is a 404, another company's (or territory's) a 403.
+        opening = _openings().filter(uid=uid).first()
+        if opening is None:
+            raise NotFound(OPENING_NOT_FOUND)
         if not policies.can_see_anonymous_candidates(self.membership, opening):
             raise PermissionDenied(CANDIDATES_DENIED)
         proposals = (Proposal.objects.filter(opening=opening, kind=ProposalKind.ELIGIBLE,
+                                             person__territory_id=opening.territory_id,
                                              person__job_search__visible_to_employers=True,
                                              person__job_search__is_active=True)
-                     .select_related("person__job_search").order_by("-score", "id"))
+                     .select_related("person__commune", "person__job_search__commune")
+                     .prefetch_related("person__job_search__targets__rome")
+                     .order_by("-score", "id"))
         page = self.paginate_queryset(proposals)
-        return self.get_paginated_response([anonymous_profile(p.person, opening=opening, proposal=p) for p in page])
+        return self.get_paginated_response(
+            [anonymous_profile(p.person, p.person.job_search, p) for p in page])
 
 
 # --- Views: immersion offers, immersions, engagements -----------------------------------------
@@ -900,6 +875,7 @@ class ImmersionListView(EmployersAPIMixin, generics.GenericAPIView):
                 raise ValidationError({"person": ["Un identifiant numérique est attendu."]})
             immersions = immersions.filter(person_id=int(person))
         page = self.paginate_queryset(immersions)
+        log_many(request, membership, [i.person_id for i in page], reason="immersions (API)")
         return self.get_paginated_response(ImmersionSerializer(page, many=True).data)
 
 
@@ -1050,7 +1026,12 @@ class PositioningListView(PositioningAPIMixin, generics.GenericAPIView):
         if side == "sent":
             if company_user:
                 raise PermissionDenied(COMPANY_USER_DENIED)
-            positionings = _positionings().filter(structure_id=membership.structure_id)
+            # The structure's positionings whose person the caller may open, or that the caller proposed
+            # (a colleague outside the person's follow-up group sees neither the person nor the positioning).
+            visible = Person.objects.filter(**visible_persons_filter(request.user, membership)).values("pk")
+            positionings = _positionings().filter(
+                Q(structure_id=membership.structure_id, proposed_by=request.user)
+                | Q(structure_id=membership.structure_id, person__in=visible))
             api_side = policies.SENDER
         else:
             if company_user:
@@ -1069,6 +1050,8 @@ class PositioningListView(PositioningAPIMixin, generics.GenericAPIView):
         if wanted:
             positionings = positionings.filter(status=wanted)
         page = self.paginate_queryset(positionings.order_by("-created_at", "-id"))
+        if api_side == policies.SENDER:  # the company side gets short names at most, never a record
+            log_many(request, membership, [p.person_id for p in page], reason="mises en relation envoyées (API)")
         return self.get_paginated_response(PositioningSerializer(page, many=True, context={"side": api_side}).data)
 
     @extend_schema(summary="Mettre une personne en relation avec une offre (avec son accord)",
@@ -1162,9 +1145,7 @@ urlpatterns = [
          name="employers-positioning-answer"),
     path("employers/positionings/<uuid:uid>/withdraw/", PositioningWithdrawView.as_view(),
          name="employers-positioning-withdraw"),
+    path("employers/openings/<uuid:uid>/candidates/", OpeningCandidatesView.as_view(),
+         name="employers-opening-candidates"),
     path("persons/<int:pk>/proposals/", PersonProposalsView.as_view(), name="person-proposals"),
 ]
-# The anonymous candidates need part A's ``spie.employers.anonymous.anonymous_profile``.
-if _anonymous_profile() is not None:
-    urlpatterns.append(path("employers/openings/<uuid:uid>/candidates/", OpeningCandidatesView.as_view(),
-                            name="employers-opening-candidates"))

@@ -2,10 +2,13 @@
 offers, immersions, engagements, a person's proposals (access-logged), positionings; company
 users see their own company only, coordinators get aggregates only (403 on named data)."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.pagination import PageNumberPagination
 
 from spie.core.models import AccessLog
 from spie.employers.models import (
@@ -17,12 +20,15 @@ from spie.employers.models import (
     PositioningStatus,
     Proposal,
 )
+from spie.employers.services import positionings as positioning_services
 from tests.employers.factories import (
     CompanyFactory,
     EngagementFactory,
     ImmersionOfferFactory,
     JobOpeningFactory,
+    appellation,
     company_with_account,
+    profile_for,
     rome,
 )
 from tests.network.factories import CommuneFactory
@@ -265,9 +271,11 @@ def test_positionings_sent_and_received_with_the_share_of_each_side(world, emp):
     assert received[0]["person"] == {"short_name": "Camille D."}  # no id, no record
     assert client(emp["employer"]).get(f"{API}/positionings/?side=sent").status_code == 403
     assert client(world["coordinator"]).get(f"{API}/positionings/").status_code == 403
+    assert not AccessLog.objects.filter(user=emp["employer"]).exists()
     detail = client(emp["employer"]).get(f"{API}/positionings/{sent.uid}/")
     assert detail.status_code == 200 and detail.json()["side"] == "company"
-    assert AccessLog.objects.filter(person=world["person"], section=AccessLog.Section.JOBS).exists()
+    assert AccessLog.objects.filter(person=world["person"], section=AccessLog.Section.JOBS, user=emp["employer"],
+                                    channel=AccessLog.Channel.API).exists()
     assert client(world["outsider"]).get(f"{API}/positionings/{sent.uid}/").status_code == 403
     assert client(world["coordinator"]).get(f"{API}/positionings/{sent.uid}/").status_code == 403
     # A company's request: the référent's structure acting for the company without account sees no name.
@@ -276,8 +284,6 @@ def test_positionings_sent_and_received_with_the_share_of_each_side(world, emp):
 
 
 def test_positioning_writes_call_the_positionings_services(world, emp):
-    services = pytest.importorskip("spie.employers.services.positionings")
-    assert callable(services.propose)
     api = client(world["referent"])
     denied = client(world["outsider"]).post(f"{API}/positionings/", {
         "person": world["person"].pk, "opening": str(emp["own_opening"].uid), "consent": True}, format="json")
@@ -297,3 +303,156 @@ def test_positioning_writes_call_the_positionings_services(world, emp):
 
 def test_membership_of_company_user_is_employer(emp):
     assert membership_of(emp["employer"]).role == "employer"
+
+
+# --- Review fixes: what each side sees, lists, candidates, writes through the services ----------
+
+
+def test_company_side_never_sees_a_declined_request_nor_the_private_reasons(world, emp):
+    """As the page: a company requests, the référent declines with a private reason; the company
+    sees no name, no reason, no référent, no structure (list and detail)."""
+    profile_for(world["person"], "N1103", visible_to_employers=True)
+    request = positioning_services.request_positioning(emp["own_opening"], world["person"], by=emp["employer"])
+    positioning_services.decline_request(request, by=world["referent"], membership=membership_of(world["referent"]),
+                                         reason="Soucis de santé")
+    company = client(emp["employer"])
+    row = results(company.get(f"{API}/positionings/"))[0]
+    assert row["status"] == "declined" and row["person"] is None and row["structure"] is None
+    response = company.get(f"{API}/positionings/{request.uid}/")
+    assert response.status_code == 200
+    detail = response.json()
+    assert detail["person"] is None and detail["structure"] is None and detail["status_text"] == ""
+    declined = [t for t in detail["transitions"] if t["to_status"] == "declined"]
+    assert declined and declined[0]["reason"] == "" and declined[0]["by"] is None
+    requested = [t for t in detail["transitions"] if t["to_status"] == "requested"]
+    assert requested[0]["by"]["id"] == emp["employer"].pk  # its own request stays signed
+    for body in (str(row), response.content.decode()):
+        for secret in ("santé", "Camille", "Dupuis", "Rose", "Référente", "Tremplin"):
+            assert secret not in body
+    # The sending side keeps everything.
+    sender = client(world["referent"]).get(f"{API}/positionings/{request.uid}/").json()
+    assert sender["status_text"] == "Soucis de santé" and sender["person"]["id"] == world["person"].pk
+    assert sender["structure"]["name"] == "Association Tremplin"
+
+
+def test_company_side_sees_a_withdrawn_candidate_without_the_reason(world, emp):
+    sent = positioning(world, emp["own_opening"])
+    positioning_services.withdraw(sent, by=world["referent"], reason="Problème de garde d'enfant")
+    detail = client(emp["employer"]).get(f"{API}/positionings/{sent.uid}/").json()
+    assert detail["status"] == "withdrawn" and detail["person"] == {"short_name": "Camille D."}
+    assert detail["status_text"] == "" and "garde" not in str(detail)
+    assert all(t["by"] is None for t in detail["transitions"] if t["to_status"] == "withdrawn")
+
+
+def test_sent_positionings_list_only_the_persons_the_caller_may_open(world, emp):
+    """A colleague of the same structure outside the person's group does not see the positioning."""
+    stranger = PersonFactory(territory=world["territory"], first_name="Léa", last_name="Inconnue")
+    mine = positioning(world, emp["own_opening"])
+    by_colleague = positioning(world, emp["opening"], person=stranger, proposed_by=world["colleague"])
+    colleague_rows = results(client(world["colleague"]).get(f"{API}/positionings/?side=sent"))
+    assert [r["uid"] for r in colleague_rows] == [str(by_colleague.uid)]  # the one she proposed, not Camille's
+    referent_rows = results(client(world["referent"]).get(f"{API}/positionings/?side=sent"))
+    assert [r["uid"] for r in referent_rows] == [str(mine.uid)]
+    assert AccessLog.objects.filter(person=world["person"], user=world["referent"],
+                                    channel=AccessLog.Channel.API, section=AccessLog.Section.JOBS).count() == 1
+    assert not AccessLog.objects.filter(person=world["person"], user=world["colleague"]).exists()
+
+
+def test_immersions_list_hides_a_colleagues_persons_and_writes_the_access_log(world, emp):
+    Immersion.objects.create(person=world["person"], company=emp["company"], rome_id="G1602",
+                             requested_by=world["referent"], structure=world["ref_structure"])
+    assert results(client(world["colleague"]).get(f"{API}/immersions/")) == []
+    assert not AccessLog.objects.filter(person=world["person"]).exists()
+    rows = results(client(world["referent"]).get(f"{API}/immersions/"))
+    assert [r["person"]["id"] for r in rows] == [world["person"].pk]
+    log = AccessLog.objects.get(person=world["person"])
+    assert (log.user, log.channel, log.section) == (world["referent"], AccessLog.Channel.API, AccessLog.Section.JOBS)
+
+
+def _candidate(world, opening, n, *, visible=True, kind="eligible", with_profile=True):
+    person = PersonFactory(territory=world["territory"], first_name=f"Zoé{n}", last_name=f"Secret{n}")
+    if with_profile:
+        profile_for(person, "N1103", visible_to_employers=visible, skills="Conduite de chariot\nInventaire")
+    Proposal.objects.create(person=person, opening=opening, kind=kind, rank=n, score=0.9 - n / 100,
+                            reasons=[{"signal": "rome", "label": "Métier", "text": "Métier recherché", "value": 1}])
+    return person
+
+
+def test_candidates_are_anonymous_profiles_for_the_company_s_own_opening(world, emp, monkeypatch):
+    opening = emp["own_opening"]
+    persons = [_candidate(world, opening, n) for n in range(3)]
+    _candidate(world, opening, 10, visible=False)  # not visible to employers
+    _candidate(world, opening, 11, with_profile=False)  # no job search
+    _candidate(world, opening, 12, kind="blocked")
+    company = client(emp["employer"])
+    url = f"{API}/openings/{opening.uid}/candidates/"
+    response = company.get(url)
+    body = response.content.decode()
+    rows = results(response)
+    assert len(rows) == 3 and rows[0]["score"] == pytest.approx(0.9)
+    assert rows[0]["targets"][0]["code"] == "N1103" and rows[0]["skills"] == ["Conduite de chariot", "Inventaire"]
+    assert rows[0]["reasons"][0]["text"] == "Métier recherché" and rows[0]["reference"].startswith("Profil n° ")
+    for row in rows:
+        assert not {"id", "person", "person_id", "first_name", "last_name", "token"} & set(row)
+    for person in persons:
+        assert person.first_name not in body and person.last_name not in body
+    # Another company's opening: 403; an unknown one: 404; a coordinator: 403.
+    assert company.get(f"{API}/openings/{emp['opening'].uid}/candidates/").status_code == 403
+    assert company.get(f"{API}/openings/{uuid.uuid4()}/candidates/").status_code == 404
+    assert client(world["coordinator"]).get(url).status_code == 403
+    assert client(world["gers_officer"]).get(url).status_code == 403
+    # Paginated, with a query count that does not grow with the page.
+    monkeypatch.setattr(PageNumberPagination, "page_size", 2)
+    with CaptureQueriesContext(connection) as two:
+        first = company.get(url).json()
+    assert first["count"] == 3 and len(first["results"]) == 2 and first["next"]
+    assert len(company.get(url + "?page=2").json()["results"]) == 1
+    monkeypatch.setattr(PageNumberPagination, "page_size", 50)
+    with CaptureQueriesContext(connection) as three:
+        assert len(results(company.get(url))) == 3
+    assert len(three) == len(two)
+
+
+def test_candidates_query_count_is_constant(world, emp):
+    opening = emp["own_opening"]
+    company = client(emp["employer"])
+    url = f"{API}/openings/{opening.uid}/candidates/"
+    _candidate(world, opening, 0)
+    with CaptureQueriesContext(connection) as few:
+        assert len(results(company.get(url))) == 1
+    for n in range(1, 6):
+        _candidate(world, opening, n)
+    with CaptureQueriesContext(connection) as many:
+        assert len(results(company.get(url))) == 6
+    assert len(many) == len(few)
+
+
+def test_opening_writes_follow_the_services_rules(world, emp):
+    api = client(emp["employer"])
+    data = {"company": str(emp["own"].uid), "title": "Cariste", "rome": "N1103", "contract_type": "cdi",
+            "weekly_hours": "35", "commune": "31555", "appellation": appellation(rome("N1103"), "38888").code_ogr}
+    created = api.post(f"{API}/openings/", data, format="json")
+    assert created.status_code == 201, created.content
+    uid = created.json()["uid"]
+    # Changing the ROME code under its appellation: the service's French error, nothing saved.
+    changed = api.patch(f"{API}/openings/{uid}/", {"rome": "G1602"}, format="json")
+    assert changed.status_code == 400 and "ne relève pas du métier ROME" in changed.json()["appellation"][0]
+    assert JobOpening.objects.get(uid=uid).rome_id == "N1103"
+    # A date before the publication is refused.
+    yesterday = (timezone.localdate() - timezone.timedelta(days=1)).isoformat()
+    early = api.post(f"{API}/openings/{uid}/status/", {"status": "filled", "on": yesterday}, format="json")
+    assert early.status_code == 400 and "précéder la publication" in str(early.json())
+    # Filled, then closed: the closing clears the filled date (as the service does).
+    assert api.post(f"{API}/openings/{uid}/status/", {"status": "filled"}, format="json").json()["filled_on"]
+    closed = api.post(f"{API}/openings/{uid}/status/", {"status": "closed"}, format="json").json()
+    assert closed["status"] == "closed" and closed["closed_on"] and closed["filled_on"] is None
+
+
+def test_company_writes_call_the_companies_service(world, emp):
+    api = client(world["referent"])
+    duplicate = api.post(f"{API}/companies/", {"siret": siret(111), "name": "Copie"}, format="json")
+    assert duplicate.status_code == 400
+    assert duplicate.json()["siret"] == [
+        "Une entreprise de ce SIRET existe déjà dans le territoire : « Brasserie du Canal »."]
+    edited = api.patch(f"{API}/companies/{emp['company'].uid}/", {"siret": siret(222)}, format="json")
+    assert edited.status_code == 400 and "Logistique Garonne" in edited.json()["siret"][0]
