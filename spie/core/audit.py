@@ -25,6 +25,18 @@ def log_access(request, person, section, *, channel=AccessLog.Channel.PAGE, reas
     )
 
 
+def log_reads(request, person_ids, section, *, channel=AccessLog.Channel.PAGE, reason=""):
+    """Record, in one insert, that ``request.user`` read ``section`` of each of ``person_ids``
+    (a page listing several persons: candidates of an opening, registrations of an event…)."""
+    membership = getattr(request, "membership", None)
+    AccessLog.objects.bulk_create([
+        AccessLog(user=request.user, structure_id=membership.structure_id if membership else None, person_id=pk,
+                  section=section, channel=channel, reason=reason[:200], path=request.get_full_path()[:300],
+                  ip_address=client_ip(request))
+        for pk in dict.fromkeys(person_ids)
+    ])
+
+
 def log_export(request, person_ids, *, reason=""):
     """Record that ``request.user`` exported a list naming ``person_ids`` (one row each)."""
     membership = getattr(request, "membership", None)

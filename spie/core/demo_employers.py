@@ -1016,6 +1016,7 @@ class _Context:
                 start_date=start, end_date=start + timedelta(days=11),
                 tutor_name=offer.company.contact_name, tutor_email=offer.company.contact_email,
                 requested_by=self.referente, structure=membership.structure,
+                consent=True, consent_on=start - timedelta(days=14),
             )
             if status == "done":
                 row.skills_observed = rng.sample(SKILLS["restauration"] + ["Ponctualité", "Travail en équipe"], 2)

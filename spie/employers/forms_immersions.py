@@ -9,7 +9,7 @@ from django import forms
 
 from .forms_companies import DATE, RomeField
 from .models import Company, Immersion, ImmersionStatus
-from .services.immersions import MAX_SKILLS
+from .services.immersions import CONSENT_REQUIRED, MAX_SKILLS
 
 OBJECTIVE_CHOICES = Immersion._meta.get_field("objective").choices
 YES_NO = [("yes", "Oui"), ("no", "Non")]
@@ -39,6 +39,11 @@ class ImmersionRequestForm(forms.Form):
         help_text="Transmis à l'entreprise avec le prénom et l'initiale du nom de la personne : n'y mettez ni sa "
                   "situation ni sa santé.",
     )
+    consent = forms.BooleanField(
+        label="La personne est d'accord pour que son prénom et l'objet de l'immersion soient transmis à "
+              "l'entreprise",
+        error_messages={"required": CONSENT_REQUIRED},
+    )
 
     def __init__(self, *args, offer=None, territory_id=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +58,8 @@ class ImmersionRequestForm(forms.Form):
     def service_kwargs(self):
         data = self.cleaned_data
         kwargs = {"objective": data["objective"], "start_date": data.get("start_date"),
-                  "end_date": data.get("end_date"), "message": data.get("message", "")}
+                  "end_date": data.get("end_date"), "message": data.get("message", ""),
+                  "consent": bool(data.get("consent"))}
         if self.offer is not None:
             kwargs["offer"] = self.offer
         else:

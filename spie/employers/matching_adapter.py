@@ -91,7 +91,9 @@ CONTRACT_CODES = {
     ContractType.SEASONAL: md.CONTRACT_SEASONAL,
 }
 TRAVEL_MODES = {TravelMode.CAR: md.MODE_CAR, TravelMode.PUBLIC: md.MODE_PUBLIC, TravelMode.ACTIVE: md.MODE_ACTIVE}
-LIVE_POSITIONING = ~Q(status__in=[PositioningStatus.REFUSED, PositioningStatus.WITHDRAWN, PositioningStatus.DECLINED])
+# Pairs never proposed again: every positioning but a withdrawn one (the company refused, the
+# person declined, or it is under way).
+SETTLED_POSITIONING = ~Q(status=PositioningStatus.WITHDRAWN)
 LIVE_IMMERSION = Q(status__in=[ImmersionStatus.REQUESTED, ImmersionStatus.AGREED])
 
 
@@ -390,9 +392,9 @@ def _exclusions(person_rows: PersonRows, opening_rows: OpeningRows, *, immersion
         return None
     field_name = "immersion_offer_id" if immersion else "opening_id"
     pairs = list(
-        Dismissal.objects.filter(person_id__in=list(prow), **{f"{field_name}__in": list(orow)}).values_list(
-            "person_id", field_name
-        )
+        Dismissal.objects.filter(
+            person_id__in=list(prow), restored_at__isnull=True, **{f"{field_name}__in": list(orow)}
+        ).values_list("person_id", field_name)
     )
     if immersion:
         pairs += list(
@@ -402,7 +404,7 @@ def _exclusions(person_rows: PersonRows, opening_rows: OpeningRows, *, immersion
         )
     else:
         pairs += list(
-            Positioning.objects.filter(LIVE_POSITIONING, person_id__in=list(prow), opening_id__in=list(orow))
+            Positioning.objects.filter(SETTLED_POSITIONING, person_id__in=list(prow), opening_id__in=list(orow))
             .values_list("person_id", "opening_id")
         )
     if not pairs:

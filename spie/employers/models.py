@@ -308,6 +308,8 @@ class Immersion(models.Model):
     tutor_email = models.EmailField("courriel du tuteur", blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     structure = models.ForeignKey("network.Structure", on_delete=models.PROTECT, related_name="+")
+    consent = models.BooleanField("la personne est d'accord", default=False)
+    consent_on = models.DateField("accord recueilli le", null=True, blank=True)
     message = models.TextField("message à l'entreprise", blank=True)
     cancel_reason = models.CharField("motif de l'annulation", max_length=500, blank=True)
     # End-of-immersion assessment (feeds the skills passport later).
@@ -553,6 +555,11 @@ class Dismissal(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     structure = models.ForeignKey("network.Structure", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+    # Restored: proposed again, the dismissal kept for the record.
+    restored_at = models.DateTimeField("rétablie le", null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -616,6 +623,8 @@ class Positioning(models.Model):
     )
     link_expires_at = models.DateTimeField(null=True, blank=True)
     link_version = models.PositiveSmallIntegerField(default=1)
+    # Last "send me a new link" from an expired link (at most one e-mail a day to the sender).
+    renewal_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,8 +2,9 @@
 
 What an e-mail may hold (DESIGN.md §5, need to know): to the company, the person's first name
 and initial only (``short_name``), the job discovered, the objective, the dates, the tutor and
-what the professional chose to write; never the person's last name, situation or health. To the
-sender (the professional who asked for the immersion), the same plus the assessment. Every
+what the professional chose to write; never the person's last name, situation or health, nor
+the sender's reason for a cancellation. To the sender (the professional who asked for the
+immersion), the same plus the assessment and the cancellation's reason. Every
 e-mail links to the immersion's page, where the rest is read behind the platform's policies.
 
 Recipients: the company's users (active members of its own space, ``company.account``) when it
@@ -157,17 +158,31 @@ def immersion_assessed(immersion, *, actor, base_url=None):
     send_after_commit([(subject, body, email) for email in _without(sender_emails(immersion), actor)])
 
 
-def immersion_cancelled(immersion, *, actor, reason, base_url=None):
-    """To both sides (but the one who cancelled): the cancellation and its reason."""
+CANCELLED_BY_SENDER = "L'immersion est annulée par le référent."
+
+
+def immersion_cancelled(immersion, *, actor, reason, by_sender, base_url=None):
+    """To both sides (but the one who cancelled). The sender side reads the reason; the company
+    reads it only when the company cancelled. Cancelled by the sender side, the company gets a
+    neutral line (:data:`CANCELLED_BY_SENDER`): the professional's reason may tell the person's
+    situation or health."""
     person = immersion.person
-    body = (
-        f"Bonjour,\n\nL'immersion de {short_name(person)} chez {immersion.company.name} ({_what(immersion)}"
-        + (f", {_dates(immersion)}" if _dates(immersion) else "")
-        + ") est annulée.\n\n"
-        + f"Motif : {reason}\n\n"
-        + f"Le détail de l'immersion : {detail_url(immersion, base_url)}\n"
-        + SIGNATURE
-    )
+    dates = _dates(immersion)
+
+    def body(line):
+        return (
+            f"Bonjour,\n\nL'immersion de {short_name(person)} chez {immersion.company.name} ({_what(immersion)}"
+            + (f", {dates}" if dates else "")
+            + ") est annulée.\n\n"
+            + f"{line}\n\n"
+            + f"Le détail de l'immersion : {detail_url(immersion, base_url)}\n"
+            + SIGNATURE
+        )
+
     subject = f"SPIE — immersion annulée : {_what(immersion)}"
-    recipients = _without(company_emails(immersion.company) + sender_emails(immersion), actor)
-    send_after_commit([(subject, body, email) for email in recipients])
+    with_reason = body(f"Motif : {reason}")
+    to_company = body(CANCELLED_BY_SENDER) if by_sender else with_reason
+    # The sender side first: ``send_after_commit`` keeps an address's first message, so an
+    # address on both sides reads the reason.
+    send_after_commit([(subject, with_reason, email) for email in _without(sender_emails(immersion), actor)]
+                      + [(subject, to_company, email) for email in _without(company_emails(immersion.company), actor)])

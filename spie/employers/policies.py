@@ -4,9 +4,10 @@
   openings, immersion offers and engagements, see *anonymous* profiles of candidates for their
   openings and answer positionings. They never open a person's record nor search persons.
 - Professionals of the territory (référents, chargés d'orientation, structure admins) see the
-  companies and openings of their territory; they create companies and act for a company that
-  has no account (a business-relations adviser, or any référent); once a company has its own
-  space, only its users and the structure that follows it (``followed_by``) manage it.
+  companies and openings of their territory and create companies. A company is managed by its
+  own users (once it has its space) and by the structure that follows it (``followed_by``, a
+  business-relations adviser or a référent); a company nobody follows yet and without a space
+  may be managed by any professional of the territory.
 - Positioning a person needs to be able to open the person's record (``Access``) and the
   person's agreement, recorded on the positioning.
 - Coordinators read territory aggregates (congestion, fairness, engagements counts), never
@@ -68,8 +69,8 @@ def can_manage_company(membership, company):
         return company.account_id is not None and company.account_id == membership.structure_id
     if not is_professional(membership) or not same_territory(membership, company):
         return False
-    if company.account_id is None:
-        return True  # acting for a company without an account
+    if company.account_id is None and company.followed_by_id is None:
+        return True  # acting for a company without an account that nobody follows yet
     return company.followed_by_id is not None and company.followed_by_id == membership.structure_id
 
 

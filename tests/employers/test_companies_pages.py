@@ -76,9 +76,13 @@ def test_once_it_has_a_space_only_its_users_and_follower_manage(world, emp, clie
     assert client_for(world["referent"]).get(url).status_code == 200  # Rose's structure follows it
     assert client_for(world["member"]).get(url).status_code == 403
     assert client_for(emp["company_user"]).get(url).status_code == 200
-    # A company without an account is managed by any professional of the territory.
-    assert client_for(world["member"]).get(reverse("employers:company_edit", args=[emp["plain"].uid])) \
-        .status_code == 200
+    # A company without an account is managed by the structure that follows it…
+    plain = reverse("employers:company_edit", args=[emp["plain"].uid])
+    assert client_for(world["referent"]).get(plain).status_code == 200
+    assert client_for(world["member"]).get(plain).status_code == 403
+    # … or, while nobody follows it, by any professional of the territory.
+    Company.objects.filter(pk=emp["plain"].pk).update(followed_by=None)
+    assert client_for(world["member"]).get(plain).status_code == 200
 
 
 # --- List ----------------------------------------------------------------------------------------------

@@ -190,6 +190,8 @@ def test_organiser_marks_attendance(world, emp, client_for):
     page = client.get(reverse("employers:engagement_detail", args=[engagement.uid])).content.decode()
     assert "Camille D." in page and "DUPUIS" not in page
     assert reverse("people:record", args=[world["person"].pk]) not in page
+    assert AccessLog.objects.filter(person=world["person"], user=emp["company_user"],
+                                    section=AccessLog.Section.JOBS).count() == 1
     response = client.post(reverse("employers:engagement_attendance", args=[engagement.uid]),
                            {f"r{registration.pk}": "yes"})
     assert response.status_code == 302

@@ -8,6 +8,7 @@ forms of the allowed step, 403 for the wrong side and coordinators, access log).
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -18,7 +19,7 @@ from django.utils import timezone
 from spie.core.models import AccessLog
 from spie.employers.models import Immersion, ImmersionStatus
 from spie.employers.services import immersions as services
-from spie.people.models import TimelineEvent
+from spie.people.models import FollowUpMembership, TimelineEvent
 from tests.people.factories import PersonFactory, add_to_group
 
 from .factories import ImmersionOfferFactory, rome
@@ -50,6 +51,7 @@ def offer(world, emp):
 
 def request(world, *, who="member", **kwargs):
     kwargs.setdefault("objective", "discover")
+    kwargs.setdefault("consent", True)
     return services.request_immersion(world["person"], membership=membership_of(world[who]), **kwargs)
 
 
@@ -77,6 +79,7 @@ def test_request_with_an_offer(world, emp, offer, django_capture_on_commit_callb
     assert (immersion.company, immersion.rome_id, immersion.offer) == (emp["spaced"], "F1703", offer)
     assert immersion.structure == world["other_structure"] and immersion.requested_by == world["member"]
     assert immersion.start_date == days(7) and immersion.end_date == days(20)
+    assert immersion.consent is True and immersion.consent_on == TODAY()
     [event] = events(world["person"], "immersion_requested")
     assert "Maçonnerie Garonne" in event.title and event.actor == world["member"]
     # The company's users are told, with the short name only.
@@ -107,8 +110,17 @@ def test_request_denied_to_who_cannot_open_the_record(world, emp, offer):
             request(world, who=who, offer=offer)
     with pytest.raises(PermissionDenied):
         services.request_immersion(world["person"], membership=membership_of(emp["company_user"]), offer=offer,
-                                   objective="discover")
+                                   objective="discover", consent=True)
     assert not Immersion.objects.exists()
+
+
+def test_request_needs_the_persons_consent(world, emp, offer):
+    for consent in (False, None, "on"):
+        with pytest.raises(ValidationError) as exc:
+            request(world, offer=offer, consent=consent)
+        assert exc.value.message_dict["consent"] == [services.CONSENT_REQUIRED]
+    assert services.CONSENT_REQUIRED == "Recueillez l'accord de la personne avant de demander l'immersion."
+    assert not Immersion.objects.exists() and not mail.outbox
 
 
 def test_request_on_a_closed_or_full_offer(world, emp, offer):
@@ -122,7 +134,7 @@ def test_request_on_a_closed_or_full_offer(world, emp, offer):
     add_to_group(other, world["member"])
     # A request does not consume the place; an agreed immersion does.
     first = services.request_immersion(other, membership=membership_of(world["member"]), offer=offer,
-                                       objective="discover")
+                                       objective="discover", consent=True)
     second = request(world, offer=offer)
     services.agree(first, membership=membership_of(emp["company_user"]), start_date=days(1), end_date=days(10),
                    tutor_name="Jean Tuteur")
@@ -130,7 +142,7 @@ def test_request_on_a_closed_or_full_offer(world, emp, offer):
     add_to_group(third, world["member"])
     with pytest.raises(ValidationError, match="plus de place"):
         services.request_immersion(third, membership=membership_of(world["member"]), offer=offer,
-                                   objective="discover")
+                                   objective="discover", consent=True)
     # The agreed one holds the only place on overlapping dates, not after it.
     with pytest.raises(ValidationError, match="places"):
         services.agree(second, membership=membership_of(emp["company_user"]), start_date=days(5),
@@ -224,10 +236,43 @@ def test_sides(world, emp, requested):
         return services.sides(membership_of(user), requested)
 
     assert sides(world["member"]) == {"sender"}
-    assert sides(world["new_referent"]) == {"sender"}  # same structure as the sender
+    # A colleague of the sender's structure outside the follow-up group is on no side.
+    assert sides(world["new_referent"]) == set()
     assert sides(world["referent"]) == {"sender", "company"}  # follows the person and the company
     assert sides(emp["company_user"]) == {"company"}
     assert sides(world["coordinator"]) == set() and sides(world["outsider"]) == set()
+    # The professional who asked stays on the sender side after leaving the group.
+    FollowUpMembership.objects.filter(person=world["person"], user=world["member"]).update(end_date=TODAY())
+    assert sides(world["member"]) == {"sender"}
+    # Who may open the record is on the sender side, whatever the structure that asked.
+    assert sides(world["officer"]) == {"sender"}
+
+
+def test_colleague_outside_the_group_cannot_act(world, emp, offer, requested, client_for):
+    colleague = world["new_referent"]  # same structure as Mona, not in Camille's group
+    agreed = agreed_immersion(world, emp, ImmersionOfferFactory(
+        company=emp["spaced"], territory=world["territory"], rome=emp["cook"], places=1))
+    Immersion.objects.filter(pk=agreed.pk).update(start_date=days(-1))
+    agreed.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        services.agree(requested, membership=membership_of(colleague), start_date=days(1), end_date=days(5),
+                       tutor_name="Jean")
+    with pytest.raises(PermissionDenied):
+        services.assess(agreed, membership=membership_of(colleague), skills_observed=["X"], would_hire=True)
+    for immersion in (requested, agreed):
+        with pytest.raises(PermissionDenied):
+            services.cancel(immersion, membership=membership_of(colleague), reason="Non")
+    client = client_for(colleague)
+    for immersion in (requested, agreed):
+        assert client.get(detail_url(immersion)).status_code == 403
+    assert client.post(detail_url(requested, "agree"), {
+        "start_date": days(1).isoformat(), "end_date": days(5).isoformat(), "tutor_name": "Jean"}).status_code == 403
+    assert client.post(detail_url(agreed, "assess"), {"skills_observed": "X", "would_hire": "yes"}).status_code == 403
+    assert client.post(detail_url(requested, "cancel"), {"reason": "Non"}).status_code == 403
+    requested.refresh_from_db()
+    agreed.refresh_from_db()
+    assert (requested.status, agreed.status) == (S.REQUESTED, S.AGREED)
+    assert AccessLog.objects.filter(user=colleague).count() == 0
 
 
 # --- Assessment ------------------------------------------------------------------------------------
@@ -293,6 +338,25 @@ def test_cancel_requested_and_agreed(world, emp, offer, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel(agreed, membership=membership_of(emp["company_user"]), reason="Chantier reporté.")
     assert agreed.status == S.CANCELLED and [m.to for m in mail.outbox] == [[world["member"].email]]
+    # Cancelled by the company: its reason goes to the sender.
+    assert "Chantier reporté." in mail.outbox[0].body
+
+
+def test_cancel_by_the_sender_gives_the_company_a_neutral_line(world, emp, requested,
+                                                                django_capture_on_commit_callbacks):
+    reason = "Camille est hospitalisée la semaine prochaine."
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(requested, membership=membership_of(world["referent"]), reason=reason)
+    requested.refresh_from_db()
+    assert requested.cancel_reason == reason
+    by_address = {m.to[0]: m.body for m in mail.outbox}
+    assert set(by_address) == {emp["company_user"].email, world["member"].email}
+    company_body = by_address[emp["company_user"].email]
+    assert "hospitalisée" not in company_body and "L'immersion est annulée par le référent" in company_body
+    # The professional who asked (another sender) reads the reason.
+    assert reason in by_address[world["member"].email]
+    [event] = events(world["person"], "immersion_cancelled")
+    assert reason in event.detail
 
 
 # --- Pages ------------------------------------------------------------------------------------------------
@@ -337,10 +401,11 @@ def test_new_with_offer_creates_and_mails(world, emp, offer, client_for, django_
     client = client_for(world["member"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(new_url(world, offer), {"offre": str(offer.uid), "objective": "recruit",
-                                                      "message": "Disponible dès lundi."})
+                                                      "message": "Disponible dès lundi.", "consent": "on"})
     immersion = Immersion.objects.get()
     assert response.status_code == 302 and response["Location"] == detail_url(immersion)
     assert immersion.offer == offer and immersion.objective == "recruit"
+    assert immersion.consent is True and immersion.consent_on == TODAY()
     assert len(mail.outbox) == 1 and "Dupuis" not in mail.outbox[0].body
 
 
@@ -349,7 +414,8 @@ def test_new_without_offer_choose_company_and_job(world, emp, client_for):
     page = client.get(new_url(world)).content.decode()
     assert "Brasserie du Capitole" in page and 'name="metier"' in page
     response = client.post(new_url(world), {"company": emp["plain"].pk, "metier": "G1602", "objective": "discover",
-                                            "start_date": days(3).isoformat(), "end_date": days(9).isoformat()})
+                                            "start_date": days(3).isoformat(), "end_date": days(9).isoformat(),
+                                            "consent": "on"})
     assert response.status_code == 302
     immersion = Immersion.objects.get()
     assert immersion.company == emp["plain"] and immersion.rome_id == "G1602" and immersion.start_date == days(3)
@@ -365,10 +431,25 @@ def test_new_errors_in_french_keep_the_values(world, emp, client_for):
     assert "Texte à garder" in page
     response = client_for(world["referent"]).post(new_url(world), {
         "company": emp["plain"].pk, "metier": "G1602", "objective": "discover", "start_date": days(1).isoformat(),
-        "end_date": days(45).isoformat()})
+        "end_date": days(45).isoformat(), "consent": "on"})
     assert response.status_code == 400
     assert "Une immersion dure au plus un mois (renouvelable une fois)." in response.content.decode()
     assert not Immersion.objects.exists()
+
+
+def test_new_page_asks_for_the_persons_consent(world, emp, offer, client_for):
+    client = client_for(world["member"])
+    page = client.get(new_url(world, offer)).content.decode()
+    assert 'name="consent"' in page
+    assert "La personne est d&#x27;accord pour que son prénom et l&#x27;objet de l&#x27;immersion soient transmis " \
+           "à l&#x27;entreprise" in page
+    response = client.post(new_url(world, offer), {"offre": str(offer.uid), "objective": "confirm",
+                                                  "message": "Texte à garder"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Recueillez l&#x27;accord de la personne avant de demander l&#x27;immersion." in page
+    assert "Texte à garder" in page and re.search(r'value="confirm"[^>]*checked', page)
+    assert not Immersion.objects.exists() and not mail.outbox
 
 
 def test_detail_sender_reads_the_name_company_the_short_name(world, emp, requested, client_for):
@@ -439,7 +520,20 @@ def test_cancel_page(world, emp, requested, client_for):
     assert client.post(detail_url(requested, "cancel"), {"reason": "Plus de tuteur disponible."}).status_code == 302
     requested.refresh_from_db()
     assert requested.status == S.CANCELLED and requested.cancel_reason == "Plus de tuteur disponible."
-    assert "Plus de tuteur disponible." in client.get(detail_url(requested)).content.decode()
+    # The reason is shown to the sender side only.
+    assert "Plus de tuteur disponible." in client_for(world["member"]).get(detail_url(requested)).content.decode()
+    page = client.get(detail_url(requested)).content.decode()
+    assert "Cette immersion est annulée" in page and "Plus de tuteur disponible." not in page
+
+
+def test_detail_hides_the_senders_cancel_reason_from_the_company(world, emp, requested, client_for):
+    reason = "Camille est hospitalisée la semaine prochaine."
+    response = client_for(world["member"]).post(detail_url(requested, "cancel"), {"reason": reason})
+    assert response.status_code == 302
+    page = client_for(emp["company_user"]).get(detail_url(requested)).content.decode()
+    assert "Cette immersion est annulée" in page and "hospitalisée" not in page
+    page = client_for(world["referent"]).get(detail_url(requested)).content.decode()  # both sides
+    assert "hospitalisée" in page
 
 
 # --- List ---------------------------------------------------------------------------------------------
@@ -472,6 +566,27 @@ def test_list_scope_names_and_filter(world, emp, requested, client_for):
     page = client_for(world["member"]).get(LIST, {"statut": "agreed"}).content.decode()
     assert "1 immersion" in page
     assert client_for(world["coordinator"]).get(LIST).status_code == 403
+
+
+def test_list_names_only_persons_the_viewer_may_see(world, emp, requested, client_for):
+    colleague = world["new_referent"]  # same structure as Mona
+    hidden = PersonFactory(territory=world["territory"], first_name="Zoé", last_name="Cachée")
+    add_to_group(hidden, colleague)
+    shared = PersonFactory(territory=world["territory"], first_name="Yann", last_name="Partagé")
+    add_to_group(shared, colleague)
+    add_to_group(shared, world["member"])
+    for person in (hidden, shared):
+        Immersion.objects.create(person=person, company=emp["spaced"], rome=rome(), requested_by=colleague,
+                                 structure=world["other_structure"], consent=True, consent_on=TODAY())
+    client = client_for(world["member"])
+    page = client.get(LIST).content.decode()
+    assert "2 immersions" in page and "DUPUIS Camille" in page and "PARTAGÉ Yann" in page
+    assert "Zoé" not in page and "Cachée" not in page and "CACHÉE" not in page
+    content = b"".join(client.get(LIST, {"format": "csv"}).streaming_content).decode("utf-8-sig")
+    assert "Zoé" not in content and "PARTAGÉ Yann" in content
+    # The colleague sees her two requests, not Mona's for a person she cannot open.
+    page = client_for(colleague).get(LIST).content.decode()
+    assert "2 immersions" in page and "CACHÉE Zoé" in page and "Camille" not in page
 
 
 def test_list_pagination_and_constant_queries(world, emp, client_for):

@@ -121,8 +121,16 @@ def test_dismiss_then_restore(world, job):
     other = Proposal.objects.filter(person=person, kind=ProposalKind.ELIGIBLE).first()
     client.post(url("proposal_dismiss", person), {"proposal": other.pk, "reason": "other"})
     assert Proposal.objects.filter(pk=other.pk).exists()
+    # Restoring keeps the dismissal (marked restored) and the pair comes back at the next computation.
+    response = client.post(reverse("employers:dismissal_restore", args=[person.pk]), {"dismissal": "abc"},
+                           follow=True)
+    assert "Cette proposition écartée n&#x27;existe pas." in response.content.decode()
     client.post(reverse("employers:dismissal_restore", args=[person.pk]), {"dismissal": dismissal.pk})
-    assert not Dismissal.objects.filter(pk=dismissal.pk).exists()
+    dismissal.refresh_from_db()
+    assert dismissal.restored_at is not None and dismissal.restored_by == world["referent"]
+    assert "Rétablie le" in client.get(url("jobsearch", person)).content.decode()
+    ma.recompute_territory(world["territory"])
+    assert Proposal.objects.filter(person=person, opening=job["openings"][0]).exists()
 
 
 def test_refresh(world, job):
@@ -199,8 +207,10 @@ def test_company_sees_anonymous_profiles_only(world, job):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Profil n°" in html
-    if reverse_or_none("employers:positioning_request", job["openings"][0]):
-        assert "Demander une mise en relation" in html and 'name="profile"' in html
+    assert "Demander une mise en relation" in html and 'name="profile"' in html
+    # The read of the (anonymous) profile is in the person's access log, in the company's name.
+    assert AccessLog.objects.filter(person=person, user=job["company_user"], section=AccessLog.Section.JOBS,
+                                    reason__startswith="profil anonyme").count() == 1
     for secret in (person.first_name, person.last_name, person.last_name.upper(), PERSON_EMAIL,
                    person.birth_date.strftime("%d/%m/%Y"), person.birth_date.isoformat(), "RSA", "RQTH",
                    "Traitement", "santé"):

@@ -188,6 +188,12 @@ def test_dismissal_and_positioning_are_excluded_next_time(world):
     assert set(stored(person)) == {kept.pk}
     ma.refresh_person(person)
     assert set(stored(person)) == {kept.pk}
+    # A declined or refused pair is never proposed again; a withdrawn one may be.
+    for status, expected in (("declined", set()), ("refused", set()), ("withdrawn", {positioned.pk})):
+        Positioning.objects.filter(person=person, opening=positioned).update(status=status)
+        ma.refresh_person(person)
+        assert set(stored(person)) - {kept.pk} == expected, status
+        assert {r["person_id"] for r in ma.candidates_for_opening(positioned)} == ({person.pk} if expected else set())
 
 
 def test_refresh_person_replaces_only_that_person(territory):

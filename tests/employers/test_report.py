@@ -55,7 +55,9 @@ FAIRNESS = {
     "RSA": [{"label": "Oui", "persons": 40, "proposal_rate": 0.7, "mean_proposals": 3.0, "mean_score": 0.55,
              "mean_top_score": 0.65}],
     "RQTH": [{"label": "Non", "persons": 50, "proposal_rate": 0.72, "mean_proposals": 3.1, "mean_score": 0.57,
-              "mean_top_score": 0.66}],
+              "mean_top_score": 0.66},
+             {"label": "Oui", "persons": 3, "proposal_rate": 0.333, "mean_proposals": 1.0, "mean_score": 0.52,
+              "mean_top_score": 0.52}],
     "Lieu de résidence": [{"label": "Toulouse Métropole", "persons": 44, "proposal_rate": 0.9,
                            "mean_proposals": 5.0, "mean_score": 0.63, "mean_top_score": 0.8}],
 }
@@ -220,7 +222,11 @@ def test_csv_exports(world, data):  # noqa: F811
     rows = _csv(client.get(URL + "?format=csv&table=fairness"))
     assert rows[0][:3] == ["Regroupement", "Groupe", "Personnes"]
     assert ["Genre", "Femme", "30", "0.8", "4.5", "0.61", "0.77"] in rows
-    assert len(rows) == 1 + 6
+    # A group of 3 persons is published without its figures (statistical secrecy).
+    assert ["RQTH", "Oui", "moins de 10", "", "", "", ""] in rows
+    assert len(rows) == 1 + 7
+    html = text_of(client.get(URL))
+    assert "Oui moins de 10 effectif trop faible pour publier des taux" in html  # the row, without its rates
     rows = _csv(client.get(URL + "?format=csv&table=congestion"))
     assert rows[2][:2] == ["Indice de Gini de l'exposition", "0.42"]
     rows = _csv(client.get(URL + "?format=csv&table=exposure"))

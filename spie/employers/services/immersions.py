@@ -5,17 +5,20 @@ functions, so one set of rules holds whatever the door.
 States and transitions (:data:`TRANSITIONS`): ``requested`` → ``agreed`` → ``done``, and
 ``requested``/``agreed`` → ``cancelled``. Who acts:
 
-- the *sender side*: a professional who may open the person's record, or a member of the
-  structure that asked for the immersion (``Immersion.structure``);
+- the *sender side*: a professional who may open the person's record, or the professional who
+  asked for the immersion (``requested_by``, still in the structure that asked), even after
+  leaving the person's follow-up group. A mere colleague of that structure is not on it
+  (need to know);
 - the *company side*: who manages the company (``policies.can_manage_company``: its users, or
   the professional who acts for a company without an account).
 
-Coordinators are never on a side. Rules of the PMSMP: an immersion lasts at most one month
-(renewable once, by a new convention), so an agreement covers at most :data:`MAX_DAYS` days; an
-offer's ``places`` is the number of *agreed* immersions it hosts at once (requests do not
-consume a place). Every step writes the person's timeline and sends its e-mails after commit
-(``notifications_immersions``). Errors are French ``ValidationError`` (dicts keyed by the
-forms' field names) or ``PermissionDenied``.
+Coordinators are never on a side. A request needs the person's agreement (``consent``, recorded
+with its date), since the company receives the first name and the objective. Rules of the PMSMP:
+an immersion lasts at most one month (renewable once, by a new convention), so an agreement
+covers at most :data:`MAX_DAYS` days; an offer's ``places`` is the number of *agreed* immersions
+it hosts at once (requests do not consume a place). Every step writes the person's timeline and
+sends its e-mails after commit (``notifications_immersions``). Errors are French
+``ValidationError`` (dicts keyed by the forms' field names) or ``PermissionDenied``.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,7 +52,11 @@ REQUEST_DENIED = (
     "Vous ne pouvez pas demander d'immersion pour cette personne : il faut être un professionnel qui peut "
     "ouvrir son dossier."
 )
-ACT_DENIED = "Seuls le professionnel qui a demandé l'immersion (ou sa structure) et l'entreprise peuvent agir."
+ACT_DENIED = (
+    "Seuls le professionnel qui a demandé l'immersion, les professionnels qui suivent la personne et l'entreprise "
+    "peuvent agir."
+)
+CONSENT_REQUIRED = "Recueillez l'accord de la personne avant de demander l'immersion."
 DURATION_ERROR = "Une immersion dure au plus un mois (renouvelable une fois)."
 
 
@@ -70,19 +77,19 @@ def _access(membership, person, access=None):
 def sides(membership, immersion, access=None):
     """The sides (``{"sender", "company"}``) ``membership`` may act on for ``immersion``.
 
-    ``access`` (the viewer's ``Access`` on the person) is computed when not given and the
-    membership is a professional's. A professional acting for a company without an account may
-    be on both sides.
+    Sender side: (same structure AND (the one who asked OR may open the record)) OR may open the
+    record, i.e. the one who asked (from the structure that asked) or who may open the record.
+    ``access`` (the viewer's ``Access`` on the person) is computed when not given and needed. A
+    professional acting for a company without an account may be on both sides.
     """
     result = set()
     if membership is None or policies.is_coordinator(membership):
         return result
     if policies.is_professional(membership):
-        if membership.structure_id == immersion.structure_id:
+        asked = (membership.structure_id == immersion.structure_id
+                 and immersion.requested_by_id == membership.user_id)
+        if asked or _access(membership, immersion.person, access).can_open_record:
             result.add(SENDER)
-        elif membership.structure.territory_id == immersion.person.territory_id:
-            if _access(membership, immersion.person, access).can_open_record:
-                result.add(SENDER)
     if policies.can_manage_company(membership, immersion.company):
         result.add(COMPANY)
     return result
@@ -148,13 +155,15 @@ def _refresh(immersion, locked):
 
 
 @transaction.atomic
-def request_immersion(person, *, membership, objective, offer=None, company=None, rome=None, start_date=None,
-                      end_date=None, message="", access=None, base_url=None):
+def request_immersion(person, *, membership, objective, consent, offer=None, company=None, rome=None,
+                      start_date=None, end_date=None, message="", access=None, base_url=None):
     """Ask ``company`` (or the company of ``offer``) to host ``person`` for an immersion.
 
-    With an offer, the company and the job come from it; the offer must be open and have a
-    place left. Without one, ``company`` (of the person's territory) and ``rome`` are required.
-    Dates are optional wishes (the agreement fixes them).
+    ``consent`` must be ``True``: the person agreed that their first name and the objective be
+    sent to the company (recorded with today's date). With an offer, the company and the job come
+    from it; the offer must be open and have a place left. Without one, ``company`` (of the
+    person's territory) and ``rome`` are required. Dates are optional wishes (the agreement
+    fixes them).
     """
     if not policies.is_professional(membership):
         raise PermissionDenied(REQUEST_DENIED)
@@ -163,6 +172,8 @@ def request_immersion(person, *, membership, objective, offer=None, company=None
         raise PermissionDenied(REQUEST_DENIED)
     today = timezone.localdate()
     errors = {}
+    if consent is not True:
+        errors["consent"] = [CONSENT_REQUIRED]
     if offer is not None:
         offer = ImmersionOffer.objects.select_for_update(of=("self",)).select_related("company", "rome") \
             .get(pk=offer.pk)
@@ -205,7 +216,7 @@ def request_immersion(person, *, membership, objective, offer=None, company=None
     immersion = Immersion.objects.create(
         person=person, company=company, offer=offer, rome=rome, objective=objective, status=S.REQUESTED,
         start_date=start_date, end_date=end_date, requested_by=membership.user, structure=membership.structure,
-        message=message,
+        message=message, consent=True, consent_on=today,
     )
     immersion.person, immersion.company, immersion.rome = person, company, rome
     immersion.requested_by, immersion.structure = membership.user, membership.structure
@@ -328,9 +339,15 @@ def assess(immersion, *, membership, skills_observed, would_hire, comment="", ac
 
 @transaction.atomic
 def cancel(immersion, *, membership, reason, access=None, base_url=None):
-    """Cancel a requested or agreed immersion (either side), with a reason."""
+    """Cancel a requested or agreed immersion (either side), with a reason.
+
+    The reason is kept for the sender side (the timeline, the page). Cancelled by the sender
+    side, the company only reads a neutral line: the professional's free text may tell the
+    person's situation.
+    """
     locked = _lock(immersion)
-    if not sides(membership, locked, access):
+    acting = sides(membership, locked, access)
+    if not acting:
         raise PermissionDenied(ACT_DENIED)
     _check_transition(locked, S.CANCELLED)
     reason = _text(reason)
@@ -345,7 +362,8 @@ def cancel(immersion, *, membership, reason, access=None, base_url=None):
         locked.person, "immersion_cancelled", f"Immersion chez {locked.company.name} annulée",
         actor=membership.user, structure=membership.structure, detail=f"Motif : {reason}",
     )
-    notifications.immersion_cancelled(locked, actor=membership.user, reason=reason, base_url=base_url)
+    notifications.immersion_cancelled(locked, actor=membership.user, reason=reason, by_sender=SENDER in acting,
+                                      base_url=base_url)
     return _refresh(immersion, locked)
 
 

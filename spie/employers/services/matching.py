@@ -1,8 +1,10 @@
 """Writes on proposals: a référent dismisses one (with a reason, kept and never proposed
-again) or restores a dismissal; an on-demand refresh of a person's proposals."""
+again) or restores a dismissal (kept too, marked restored); an on-demand refresh of a person's
+proposals."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from .. import matching_adapter
 from ..models import Dismissal, DismissalReason, Proposal
@@ -34,12 +36,18 @@ def dismiss_proposal(person, proposal_id, *, reason, comment="", user, structure
 
 
 @transaction.atomic
-def restore_dismissal(person, dismissal_id):
-    """Forget the dismissal ``dismissal_id`` of ``person``: the pair may be proposed again at
-    the next computation."""
-    deleted, _ = Dismissal.objects.filter(pk=dismissal_id, person=person).delete()
-    if not deleted:
-        raise ValidationError("Cette proposition écartée n'existe plus.")
+def restore_dismissal(person, dismissal_id, *, user=None):
+    """Restore the dismissal ``dismissal_id`` of ``person``: the pair may be proposed again at
+    the next computation; the dismissal stays, marked restored (when and by whom)."""
+    try:
+        dismissal_id = int(dismissal_id)
+    except (TypeError, ValueError):
+        raise ValidationError("Cette proposition écartée n'existe pas.") from None
+    restored = Dismissal.objects.filter(pk=dismissal_id, person=person, restored_at__isnull=True).update(
+        restored_at=timezone.now(), restored_by=user
+    )
+    if not restored:
+        raise ValidationError("Cette proposition écartée n'existe plus ou a déjà été rétablie.")
 
 
 def refresh(person):

@@ -31,7 +31,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from spie.core.audit import log_access
+from spie.core.audit import log_access, log_reads
 from spie.core.exports import export_format, export_response
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
@@ -302,7 +302,8 @@ def company_detail(request, uid):
         .annotate(positioning_count=_count(Positioning, "opening"),
                   awaiting=_count(Positioning, "opening", status__in=AWAITING))
         .order_by("status", "-opened_on", "-id")[:100])
-    offers = list(company.immersion_offers.select_related("rome", "commune").order_by("-is_open", "-created_at"))
+    offers = list(company.immersion_offers.select_related("rome", "commune")
+                  .order_by("-is_open", "-created_at", "-id")[:50])
     engagements = list(
         company.engagements.select_related("commune")
         .annotate(registered=_count(EngagementRegistration, "engagement"))
@@ -789,6 +790,9 @@ def _engagement_context(request, engagement, *, register_form=None, attendance_f
                 others += 1
                 continue
             registrations.append(r)
+    if registrations:
+        log_reads(request, [r.person_id for r in registrations], AccessLog.Section.JOBS,
+                  reason=f"inscrits à l'événement « {engagement.title} »")
     if organiser and attendance_form is None and registrations:
         attendance_form = AttendanceForm(registrations=registrations)
     if can_register and register_form is None:

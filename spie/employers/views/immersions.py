@@ -4,14 +4,16 @@ cancellation (issue 6 §1).
 - ``immersion_new``: a professional who may open the person's record asks a company to host
   the person, from an immersion offer (``?offre=<uid>``, prefilled) or choosing a company of
   the territory and a job. The page names the person: the read is logged (section JOBS).
-- ``immersions``: professionals see the immersions asked by their structure, company users
-  those of their company; a status filter, 25 a page, CSV/XLSX export, constant queries.
+- ``immersions``: professionals see the immersions asked by their structure that they asked
+  themselves or whose person they may see (``visible_persons_filter``: never a colleague's
+  person outside their groups), company users those of their company; a status filter, 25 a
+  page, CSV/XLSX export, constant queries.
   Names: the full name only for persons whose group the viewer is in (each export row naming
   a person is written to that person's access log); everyone else reads the short name.
 - ``immersion_detail``: everything, with the forms of the next step for who may act
   (``services.immersions.sides``: the sending side or the company side; never coordinators).
   The sending side with access to the record reads the name (access logged); the company side
-  reads the first name and initial only.
+  reads the first name and initial only, and never the sender side's cancellation reason.
 - ``immersion_agree`` / ``immersion_assess`` / ``immersion_cancel``: POST only.
 
 Every write goes through ``services.immersions``.
@@ -20,7 +22,7 @@ Every write goes through ``services.immersions``.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Exists, OuterRef, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -34,7 +36,7 @@ from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
 from spie.people import policies as people_policies
 from spie.people import selectors as people_selectors
-from spie.people.models import FollowUpMembership
+from spie.people.models import FollowUpMembership, Person
 
 from .. import policies
 from ..forms_immersions import AgreementForm, AssessmentForm, CancelForm, ImmersionFilterForm, ImmersionRequestForm
@@ -143,7 +145,10 @@ def _scope(request):
             raise PermissionDenied(NO_COMPANY)
         return Immersion.objects.filter(company=company), True
     if policies.is_professional(membership):
-        return Immersion.objects.filter(structure_id=membership.structure_id), False
+        visible = Person.objects.filter(**people_policies.visible_persons_filter(request.user, membership))
+        return Immersion.objects.filter(
+            Q(requested_by=request.user) | Q(person__in=visible.values("pk")), structure_id=membership.structure_id,
+        ), False
     raise PermissionDenied(LIST_DENIED)
 
 

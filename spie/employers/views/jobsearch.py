@@ -14,10 +14,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from spie.core.audit import client_ip, log_access
+from spie.core.audit import log_access, log_reads
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
@@ -49,14 +49,11 @@ DENIED = "Vous n'avez pas accès à la recherche d'emploi de cette personne."
 COORDINATOR_DENIED = "Les coordinateurs consultent des données agrégées, pas les recherches nominatives."
 COMPANY_DENIED = "Les entreprises voient des profils anonymes, jamais le dossier d'une personne."
 CANDIDATES_DENIED = "Vous n'avez pas accès aux candidats de cette offre."
+RECENT = 20
 
 
 def safe_reverse(name, **kwargs):
-    """The URL of ``name`` or "" when the route does not exist (yet)."""
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return ""
+    return reverse(name, kwargs=kwargs or None)
 
 
 def _person_and_access(request, pk):
@@ -155,39 +152,30 @@ def jobsearch_context(request, person, access, *, dismiss_form=None):
     computed_at = max((p.computed_at for p in proposals), default=None)
     dismissals = Paginator(
         Dismissal.objects.filter(person=person)
-        .select_related("opening__company", "immersion_offer__company", "by", "structure")
+        .select_related("opening__company", "immersion_offer__company", "by", "structure", "restored_by")
         .order_by("-at", "-id"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
-    positionings = (
+    # The most recent ones (a person rarely has more; the lists of the structure have them all).
+    positionings = list(
         Positioning.objects.filter(person=person).select_related("opening__company", "opening__commune")
-        .order_by("-created_at", "-id")
+        .order_by("-created_at", "-id")[:RECENT]
     )
-    immersion_rows = (
+    immersion_rows = list(
         Immersion.objects.filter(person=person).select_related("company", "offer", "rome")
-        .order_by("-created_at", "-id")
+        .order_by("-created_at", "-id")[:RECENT]
     )
+    more = any(len(rows) == RECENT for rows in (positionings, immersion_rows))
     has_diagnostic = profile is None and profile_services.last_completed_diagnostic(person) is not None
     return {
         "person": person, "person_name": short_name(person), "access": access, "profile": profile,
         "summary": _profile_summary(person, profile), "eligible": eligible, "immersions_proposed": immersions,
         "blocked": blocked, "computed_at": computed_at, "dismissals": dismissals,
         "positionings": positionings, "immersions": immersion_rows, "has_diagnostic": has_diagnostic,
+        "recent": RECENT if more else None,
         "dismiss_form": dismiss_form or DismissForm(), "reasons": DismissalReason.choices, "css": CSS,
         "title": f"Recherche d'emploi de {short_name(person)}",
-        "include_person_list": _partial_exists("employers/positionings/_person_list.html"),
     }
-
-
-def _partial_exists(name):
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 @view_policy("employers.jobsearch")
@@ -262,8 +250,8 @@ def proposal_dismiss(request, pk):
 def dismissal_restore(request, pk):
     person, access = _person_and_access(request, pk)
     try:
-        matching_services.restore_dismissal(person, request.POST.get("dismissal"))
-    except (ValidationError, ValueError) as exc:
+        matching_services.restore_dismissal(person, request.POST.get("dismissal"), user=request.user)
+    except ValidationError as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, "La proposition pourra être proposée de nouveau au prochain calcul.")
@@ -283,14 +271,7 @@ def jobsearch_refresh(request, pk):
 
 
 def _log_many(request, person_ids, reason):
-    """One access-log row per person named on the page, in one insert."""
-    membership = request.membership
-    AccessLog.objects.bulk_create([
-        AccessLog(user=request.user, structure_id=membership.structure_id, person_id=pk,
-                  section=AccessLog.Section.JOBS, channel=AccessLog.Channel.PAGE, reason=reason[:200],
-                  path=request.get_full_path()[:300], ip_address=client_ip(request))
-        for pk in person_ids
-    ])
+    log_reads(request, person_ids, AccessLog.Section.JOBS, reason=reason)
 
 
 @view_policy("employers.candidates")
@@ -338,10 +319,8 @@ def _anonymous_candidates(request, opening):
         .select_related("commune", "person__commune")
         .prefetch_related(Prefetch("targets", queryset=TargetJob.objects.select_related("rome")))
     }
-    request_url = safe_reverse("employers:positioning_request", uid=opening.uid) or safe_reverse(
-        "employers:positioning_request"
-    )
-    cards = []
+    request_url = safe_reverse("employers:positioning_request", uid=opening.uid)
+    cards, shown = [], []
     for row in rows:
         profile = profiles.get(row["person_id"])
         if profile is None:
@@ -350,6 +329,9 @@ def _anonymous_candidates(request, opening):
         card["token"] = anonymous.profile_token(row["person_id"], opening.pk)
         card["score_pct"] = round(card["score"] * 100)
         cards.append(card)
+        shown.append(row["person_id"])
+    # Anonymous, but still read from each person's job search: each read is logged.
+    _log_many(request, shown, f"profil anonyme (candidats de l'offre « {opening.title} »)")
     return render(request, "employers/candidates/anonymous.html", {
         "opening": opening, "cards": cards, "request_url": request_url, "css": CSS,
         "title": f"Profils pour « {opening.title} »",

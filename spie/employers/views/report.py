@@ -151,6 +151,10 @@ def congestion_rows(run):
     ]
 
 
+# Groups smaller than this are shown without their figures (they would describe individuals).
+MIN_GROUP = 10
+
+
 def fairness_tables(run):
     """[(grouping, [row dict with display values and bar widths])] in the report's order."""
     fairness = run.fairness or {}
@@ -160,6 +164,12 @@ def fairness_tables(run):
         rows = []
         for item in fairness.get(name) or []:
             score = item.get("mean_score") or 0.0
+            if item.get("persons", 0) < MIN_GROUP:
+                # Too few persons: the rates would describe individuals (statistical secrecy).
+                rows.append({"label": _label(item.get("label")), "persons": None, "suppressed": True,
+                             "persons_shown": f"moins de {MIN_GROUP}", "proposal_rate": None, "mean_proposals": None,
+                             "mean_score": None, "mean_top_score": None})
+                continue
             rows.append({
                 "label": _label(item.get("label")),
                 "persons": item.get("persons", 0),
@@ -292,6 +302,7 @@ def _export(fmt, table, *, run, territory, year):
         header = ["Regroupement", "Groupe", "Personnes", "Taux de proposition", "Propositions par personne",
                   "Score moyen", "Meilleur score moyen"]
         rows = [
+            (name, r["label"], r["persons_shown"], "", "", "", "") if r.get("suppressed") else
             (name, r["label"], r["persons"], round(r["proposal_rate"], 4), round(r["mean_proposals"], 2),
              round(r["mean_score"], 4), round(r["mean_top_score"], 4))
             for name, table_rows in fairness_tables(run)
