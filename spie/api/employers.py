@@ -768,7 +768,7 @@ class OpeningStatusView(EmployersAPIMixin, APIView):
         data.is_valid(raise_exception=True)
         with service_errors():
             company_services.change_opening_status(opening, data.validated_data["status"], membership=self.membership,
-                                                   on=data.validated_data.get("on"))
+                                                   on=data.validated_data.get("on"), base_url=_base_url(request))
         return Response(_opening_data(opening))
 
 

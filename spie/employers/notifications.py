@@ -250,3 +250,18 @@ def renewal_requested(positioning, *, base_url=None):
         f"{links.detail_url(positioning, base_url)}\n{SIGNATURE}"
     )
     _send_after_commit([(subject, body, email) for email in sender_emails(positioning)])
+
+
+def opening_ended(positioning, *, base_url=None):
+    """To the sending side: the opening was filled or closed, the candidacy ends with it."""
+    opening = positioning.opening
+    name = short_name(positioning.person)
+    state = opening.get_status_display().lower()
+    subject = f"SPIE — mise en relation de {name} : offre {state}"
+    body = (
+        f"Bonjour,\n\nL'offre « {opening.title} » de « {opening.company.name} » est désormais {state} : "
+        f"la candidature de {name} n'est plus à l'étude.\n"
+        "D'autres offres peuvent lui correspondre : consultez ses propositions sur la plateforme.\n\n"
+        f"Détail : {links.detail_url(positioning, base_url)}\n{SIGNATURE}"
+    )
+    _send_after_commit([(subject, body, email) for email in sender_emails(positioning)])

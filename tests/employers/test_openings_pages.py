@@ -268,3 +268,19 @@ def test_immersion_offers_list_policy_export_and_queries(world, emp, client_for)
     for _ in range(4):
         ImmersionOfferFactory(company=emp["spaced"], commune=emp["muret"])
     assert queries(referent, OFFERS) == before
+
+
+def test_closing_an_opening_ends_its_live_positionings(world, emp, client_for):
+    opening = JobOpeningFactory(company=emp["plain"])
+    live = Positioning.objects.create(person=world["person"], opening=opening, status="interested",
+                                      structure=world["ref_structure"], proposed_by=world["referent"])
+    done = Positioning.objects.create(person=PersonFactory(territory=world["territory"]), opening=opening,
+                                      status="refused", structure=world["ref_structure"])
+    url = reverse("employers:opening_status", args=[opening.uid])
+    response = client_for(world["referent"]).post(url, {"status": "closed"})
+    assert response.status_code == 302
+    live.refresh_from_db()
+    done.refresh_from_db()
+    assert live.status == "refused" and live.refusal_reason == "filled"
+    assert live.transitions.filter(from_status="interested", to_status="refused").exists()
+    assert done.status == "refused"  # already over: untouched

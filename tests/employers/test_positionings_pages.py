@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from spie.core.models import AccessLog
 from spie.employers import anonymous, links
-from spie.employers.models import OpeningStatus, Positioning, Proposal
+from spie.employers.models import JobOpening, OpeningStatus, Positioning, Proposal
 from spie.employers.services import positionings as services
 from spie.followup.models import Checkpoint, Employment
 from tests.conftest import login_client
 from tests.pathways import conftest as pathways_conftest
 from tests.pathways.conftest import membership_of
+from tests.people.factories import PersonFactory, add_to_group
 
 from .factories import JobOpeningFactory, company_with_account, profile_for
 
@@ -117,7 +118,10 @@ def test_detail_each_side(pw, django_capture_on_commit_callbacks):
     assert "Camille D." in html and LAST_NAME not in html and "Enregistrer la réponse" in html
     assert "Motivée, disponible tout de suite." in html and "rose@tremplin.example" in html
     assert "Retirer" not in html
-    assert AccessLog.objects.count() == before  # the company reads no record
+    # The company's read of the positioning is logged too (the person sees who read about her).
+    assert AccessLog.objects.count() == before + 1
+    log = AccessLog.objects.filter(person=pw["person"], user=pw["company_user"]).get()
+    assert log.section == AccessLog.Section.JOBS and log.reason == "mise en relation (entreprise)"
     for who in ("outsider", "coordinator", "other_user", "gers_officer"):
         assert login_client(pw[who]).get(detail_url(positioning)).status_code == 403, who
     assert login_client(pw["referent"]).get(reverse("employers:positioning_detail",
@@ -183,9 +187,13 @@ def test_link_answer(pw, django_capture_on_commit_callbacks):
     response = client.post(url, {"status": "refused"})
     assert response.status_code == 400 and "Choisissez le motif du refus" in response.content.decode()
     mail.outbox.clear()
+    logged = AccessLog.objects.filter(person=pw["person"], channel=AccessLog.Channel.LINK).count()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"status": "refused", "refusal_reason": "experience", "comment": "Trop juste"})
     assert response.status_code == 200 and "ce lien ne fonctionne plus" in response.content.decode()
+    # The page shown after the final answer (first name and initial) is logged as well.
+    assert AccessLog.objects.filter(person=pw["person"], channel=AccessLog.Channel.LINK).count() == logged + 1
+    assert token not in AccessLog.objects.filter(channel=AccessLog.Channel.LINK).latest("id").path
     positioning.refresh_from_db()
     assert positioning.status == "refused" and positioning.transitions.last().via_link
     assert "rose@tremplin.example" in {m.to[0] for m in mail.outbox}
@@ -350,3 +358,106 @@ def test_jobsearch_page_lists_the_positionings(pw, django_capture_on_commit_call
     positioning = propose(pw, django_capture_on_commit_callbacks)
     html = login_client(pw["referent"]).get(reverse("employers:jobsearch", args=[pw["person"].pk])).content.decode()
     assert detail_url(positioning) in html and "Mise en relation : Commis de cuisine" in html
+
+
+# --- Review fixes (F-POS) ----------------------------------------------------------------------
+
+
+def test_company_never_learns_the_structure_of_a_declined_request(pw, django_capture_on_commit_callbacks):
+    profile_for(pw["person"], "G1602", visible_to_employers=True)
+    positioning = services.request_positioning(pw["opening"], pw["person"], by=pw["company_user"])
+    services.decline_request(positioning, by=pw["referent"], membership=membership_of(pw["referent"]))
+    structure = pw["ref_structure"].name
+    company = login_client(pw["company_user"])
+    html = company.get(detail_url(positioning)).content.decode()
+    assert "Profil n°" in html and structure not in html and "Structure qui accompagne" not in html
+    html = company.get(reverse("employers:positionings")).content.decode()
+    assert detail_url(positioning) in html and structure not in html
+    response = company.get(reverse("employers:positionings") + "?format=csv")
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Commis de cuisine" in content and structure not in content
+    # The sending side still sees it; and the company does once a person is proposed.
+    assert structure in login_client(pw["referent"]).get(detail_url(positioning)).content.decode()
+    other = JobOpeningFactory(company=pw["company"], title="Serveur")
+    proposed = services.propose(pw["person"], other, by=pw["referent"], membership=membership_of(pw["referent"]),
+                                consent=True)
+    html = company.get(detail_url(proposed)).content.decode()
+    assert "Structure qui accompagne" in html and structure in html
+
+
+def test_sent_tab_lists_only_persons_the_user_may_open(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    # Paul works in Rose's structure but does not follow Camille.
+    html = login_client(pw["colleague"]).get(reverse("employers:positionings")).content.decode()
+    assert detail_url(positioning) not in html and "Camille" not in html
+    response = login_client(pw["colleague"]).get(reverse("employers:positionings") + "?format=csv")
+    assert "Camille" not in b"".join(response.streaming_content).decode("utf-8-sig")
+    assert login_client(pw["colleague"]).get(detail_url(positioning)).status_code == 403
+    # Rose (who proposed her) and Mona (in her group, another structure: not "sent by my structure").
+    html = login_client(pw["referent"]).get(reverse("employers:positionings")).content.decode()
+    assert detail_url(positioning) in html
+    html = login_client(pw["member"]).get(reverse("employers:positionings")).content.decode()
+    assert detail_url(positioning) not in html
+
+
+def test_sent_tab_keeps_what_the_user_proposed(pw, django_capture_on_commit_callbacks):
+    """Rose left Camille's group after proposing her: the positioning she sent stays in her list."""
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    pw["person"].followups.filter(user=pw["referent"]).update(end_date=timezone.localdate())
+    html = login_client(pw["referent"]).get(reverse("employers:positionings")).content.decode()
+    assert detail_url(positioning) in html
+
+
+def test_pending_requests_listed_for_who_follows_the_person(pw):
+    profile_for(pw["person"], "G1602", visible_to_employers=True)
+    positioning = services.request_positioning(pw["opening"], pw["person"], by=pw["company_user"])
+    assert detail_url(positioning) in login_client(pw["referent"]).get(
+        reverse("employers:positionings")).content.decode()
+    assert detail_url(positioning) not in login_client(pw["colleague"]).get(
+        reverse("employers:positionings")).content.decode()
+
+
+def test_no_hire_on_a_filled_opening_from_the_page(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    JobOpening.objects.filter(pk=pw["opening"].pk).update(status=OpeningStatus.FILLED)
+    response = login_client(pw["company_user"]).post(
+        reverse("employers:positioning_answer", args=[positioning.uid]),
+        {"status": "hired", "hired_on": timezone.localdate().isoformat()})
+    assert response.status_code == 400 and "Tous les postes de cette offre sont déjà pourvus." in \
+        response.content.decode()
+    positioning.refresh_from_db()
+    assert positioning.status == "proposed" and not Employment.objects.exists()
+
+
+def test_filling_the_opening_from_the_page_ends_the_others(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    other = PersonFactory(territory=pw["territory"], first_name="Sami", last_name="Kaci")
+    add_to_group(other, pw["referent"], "referent")
+    second = services.propose(other, pw["opening"], by=pw["referent"], membership=membership_of(pw["referent"]),
+                              consent=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert login_client(pw["company_user"]).post(
+            reverse("employers:positioning_answer", args=[positioning.uid]), {"status": "hired"}).status_code == 302
+    second.refresh_from_db()
+    assert second.status == "refused" and second.refusal_reason == "filled"
+    html = login_client(pw["company_user"]).get(detail_url(second)).content.decode()
+    assert "Le poste est déjà pourvu" in html and "Enregistrer la réponse" not in html
+
+
+def test_renewal_request_is_throttled(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    token = links.make_token(positioning)
+    Positioning.objects.filter(pk=positioning.pk).update(link_expires_at=timezone.now() - datetime.timedelta(hours=1))
+    client = Client()
+    url = reverse("employers:positioning_link_renew", args=[token])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url)
+    sent = len(mail.outbox)
+    assert first.status_code == 200 and sent >= 1
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            again = client.post(url)
+        assert again.status_code == 200 and "Demande envoyée" in again.content.decode()
+    assert len(mail.outbox) == sent  # the référent is not flooded
+    assert Positioning.objects.get(pk=positioning.pk).renewal_requested_at is not None

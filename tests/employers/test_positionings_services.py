@@ -4,6 +4,7 @@ the opening), withdrawal, the signed links, timeline events and e-mails (never a
 company)."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -11,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from spie.employers import links
-from spie.employers.models import OpeningStatus, Positioning, PositioningTransition, Proposal
+from spie.employers.models import JobOpening, OpeningStatus, Positioning, PositioningTransition, Proposal
 from spie.employers.services import positionings as services
 from spie.followup.models import Checkpoint, Employment
 from spie.people.models import TimelineEvent
@@ -34,6 +35,12 @@ def pos_world(world):
                                 contract_type="cdd")
     return {**world, "company": company, "company_user": company_user, "opening": opening,
             "rose": membership_of(world["referent"])}
+
+
+def _token_in(body):
+    """The answer-link token an e-mail holds (a token is signed with a timestamp: compare what it opens)."""
+    match = re.search(r"/reponse/([^/\s]+)/", body)
+    return match.group(1) if match else None
 
 
 def _propose(w, capture, **kwargs):
@@ -73,7 +80,7 @@ def test_propose(pos_world, django_capture_on_commit_callbacks):
     assert [m.to for m in mail.outbox] == [["rh@brasserie.example"]]
     body = mail.outbox[0].body
     assert "Camille D." in body and "Dupuis" not in body and "Très motivée." in body
-    assert links.make_token(positioning) in body
+    assert links.read_token(_token_in(body)).pk == positioning.pk
     assert "rose@tremplin.example" in body  # the référent's contact
 
 
@@ -283,8 +290,8 @@ def test_links(pos_world, django_capture_on_commit_callbacks, settings):
         services.renew_link(positioning)
     with pytest.raises(links.LinkInvalid):
         links.read_token(token)
-    new = links.make_token(Positioning.objects.get(pk=positioning.pk))
-    assert new in mail.outbox[0].body and links.read_token(new).pk == positioning.pk
+    new = _token_in(mail.outbox[0].body)
+    assert new != token and links.read_token(new).pk == positioning.pk
     settings.SPIE_POSITIONING_LINK_DAYS = 3
     assert links.new_expiry() < timezone.now() + datetime.timedelta(days=4)
 
@@ -296,3 +303,149 @@ def test_request_renewal_emails_the_sender(pos_world, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         services.request_renewal(positioning)
     assert {m.to[0] for m in mail.outbox} == {"rose@tremplin.example", w["ref_structure"].email}
+
+
+# --- Review fixes (F-POS) ----------------------------------------------------------------------
+
+
+def _second_person(w, first_name="Sami", last_name="Kaci"):
+    other = PersonFactory(territory=w["territory"], first_name=first_name, last_name=last_name)
+    add_to_group(other, w["referent"], "referent")
+    return other
+
+
+def test_no_hire_beyond_the_positions(pos_world, django_capture_on_commit_callbacks):
+    """Two "hired" on a 1-position opening: the second is refused, even if the opening is still open."""
+    w = pos_world
+    w["opening"].positions = 2
+    w["opening"].save()
+    first = _propose(w, django_capture_on_commit_callbacks)
+    second = services.propose(_second_person(w), w["opening"], by=w["referent"], membership=w["rose"], consent=True)
+    services.answer(first, "hired", by=w["company_user"])
+    JobOpening.objects.filter(pk=w["opening"].pk).update(positions=1)  # edited down meanwhile
+    with pytest.raises(ValidationError) as exc:
+        services.answer(second, "hired", by=w["company_user"])
+    assert exc.value.message_dict["status"] == [services.ALL_FILLED]
+    second.refresh_from_db()
+    assert second.status == "proposed" and second.employment is None
+    assert Positioning.objects.filter(opening=w["opening"], status="hired").count() == 1
+
+
+@pytest.mark.parametrize("opening_status", ["closed", "filled"])
+def test_positive_answers_need_an_open_opening(pos_world, django_capture_on_commit_callbacks, opening_status):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    JobOpening.objects.filter(pk=w["opening"].pk).update(status=opening_status)
+    for status, kwargs in (("hired", {}), ("interested", {}),
+                           ("interview", {"interview_at": timezone.now() + datetime.timedelta(days=2)})):
+        with pytest.raises(ValidationError) as exc:
+            services.answer(positioning, status, by=w["company_user"], **kwargs)
+        assert "status" in exc.value.message_dict, status
+    assert not Employment.objects.exists()
+    # A refusal stays possible.
+    services.answer(positioning, "refused", by=w["company_user"], refusal_reason="filled")
+    positioning.refresh_from_db()
+    assert positioning.status == "refused"
+
+
+def test_the_last_hire_ends_the_other_positionings(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    hired = _propose(w, django_capture_on_commit_callbacks)
+    sami = _second_person(w)
+    interested = services.propose(sami, w["opening"], by=w["referent"], membership=w["rose"], consent=True)
+    services.answer(interested, "interested", by=w["company_user"])
+    token = links.make_token(Positioning.objects.get(pk=interested.pk))
+    lea = _second_person(w, "Léa", "Roux")
+    profile_for(lea, "G1602", visible_to_employers=True)
+    requested = services.request_positioning(w["opening"], lea, by=w["company_user"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer(hired, "hired", by=w["company_user"])
+    w["opening"].refresh_from_db()
+    assert w["opening"].status == OpeningStatus.FILLED
+    interested.refresh_from_db()
+    requested.refresh_from_db()
+    assert interested.status == "refused" and interested.refusal_reason == "filled"
+    assert requested.status == "declined" and requested.refusal_reason == ""
+    assert [(t.from_status, t.to_status, t.by) for t in interested.transitions.all()][-1] == (
+        "interested", "refused", w["company_user"])
+    assert requested.transitions.last().to_status == "declined"
+    assert TimelineEvent.objects.filter(person=sami, kind="positioning_refused").exists()
+    assert TimelineEvent.objects.filter(person=lea, kind="positioning_declined").exists()
+    with pytest.raises(links.LinkInvalid):
+        links.read_token(token)
+    ended = [m for m in mail.outbox if "n'est plus à l'étude" in m.body]
+    assert {m.to[0] for m in ended} == {"rose@tremplin.example", w["ref_structure"].email}
+    assert all("Sami K." in m.body and "Kaci" not in m.body and "pourvue" in m.body for m in ended)
+    assert not any("Léa" in m.body for m in mail.outbox)  # nobody was proposed for the request
+    assert not any(m.to == ["rh@brasserie.example"] for m in mail.outbox if "n'est plus" in m.body)
+
+
+def test_close_live_positionings_of_a_closed_opening(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    assert services.close_live_positionings(w["opening"]) == []  # still open: nothing happens
+    positioning.refresh_from_db()
+    assert positioning.status == "proposed"
+    w["opening"].status = OpeningStatus.CLOSED
+    w["opening"].save()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ended = services.close_live_positionings(w["opening"], by=w["company_user"])
+    assert [p.pk for p in ended] == [positioning.pk]
+    positioning.refresh_from_db()
+    assert positioning.status == "refused" and positioning.refusal_reason == "filled" and positioning.answered_at
+    assert "fermée" in positioning.transitions.last().reason
+    assert mail.outbox and all("fermée" in m.body for m in mail.outbox)
+    assert services.close_live_positionings(w["opening"]) == []  # once only
+
+
+def test_no_new_request_after_a_decline(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    profile_for(w["person"], "G1602", visible_to_employers=True)
+    request = services.request_positioning(w["opening"], w["person"], by=w["company_user"])
+    services.decline_request(request, by=w["referent"], membership=w["rose"])
+    with pytest.raises(ValidationError) as exc:
+        services.request_positioning(w["opening"], w["person"], by=w["company_user"])
+    assert exc.value.messages == [services.ALREADY_DECLINED]
+    assert Positioning.objects.count() == 1
+    # The référent may still propose the person if she changes her mind.
+    assert _propose(w, django_capture_on_commit_callbacks).status == "proposed"
+
+
+def test_request_renewal_at_most_once_a_day(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.request_renewal(positioning) is True
+    sent = len(mail.outbox)
+    assert sent == 2
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.request_renewal(positioning) is False
+    assert len(mail.outbox) == sent
+    Positioning.objects.filter(pk=positioning.pk).update(
+        renewal_requested_at=timezone.now() - datetime.timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.request_renewal(positioning) is True
+    assert len(mail.outbox) == 2 * sent
+
+
+def test_answer_and_withdraw_check_the_side_when_given_a_membership(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    company = membership_of(w["company_user"])
+    for who in ("referent", "outsider", "colleague"):
+        with pytest.raises(PermissionDenied):
+            services.answer(positioning, "interested", by=w[who], membership=membership_of(w[who]))
+    for membership, user in ((company, w["company_user"]), (membership_of(w["outsider"]), w["outsider"]),
+                             (membership_of(w["colleague"]), w["colleague"])):
+        with pytest.raises(PermissionDenied):
+            services.withdraw(positioning, by=user, membership=membership)
+    positioning.refresh_from_db()
+    assert positioning.status == "proposed"
+    services.answer(positioning, "interested", by=w["company_user"], membership=company)
+    services.withdraw(positioning, by=w["referent"], membership=w["rose"])
+    positioning.refresh_from_db()
+    assert positioning.status == "withdrawn"

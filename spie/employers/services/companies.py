@@ -189,9 +189,10 @@ def update_opening(opening, *, membership, data):
 
 
 @transaction.atomic
-def change_opening_status(opening, to, *, membership, on=None):
+def change_opening_status(opening, to, *, membership, on=None, base_url=None):
     """``filled`` (sets ``filled_on``), ``closed`` (sets ``closed_on``) or ``open`` (reopen: both
-    dates cleared)."""
+    dates cleared). A filled or closed opening ends its live positionings (refused "poste pourvu",
+    the senders told; pending company requests declined)."""
     if not policies.can_manage_company(membership, opening.company):
         raise PermissionDenied(MANAGE_DENIED)
     if to not in OPENING_TARGETS:
@@ -209,6 +210,10 @@ def change_opening_status(opening, to, *, membership, on=None):
     else:
         opening.filled_on = opening.closed_on = None
     opening.save(update_fields=["status", "filled_on", "closed_on", "updated_at"])
+    if to != OpeningStatus.OPEN:
+        from .positionings import close_live_positionings
+
+        close_live_positionings(opening, by=membership.user, base_url=base_url)
     return opening
 
 

@@ -9,7 +9,9 @@ commands call these functions, so that one set of rules holds whatever the door.
 - :func:`answer`: the company answers (interested, interview, hired, refused) in its space or
   through the signed link; "hired" records the job and its 1/3/6-month checkpoints, and fills the
   opening when its last position is taken;
-- :func:`withdraw`, :func:`renew_link`, :func:`request_renewal`.
+- :func:`withdraw`, :func:`renew_link`, :func:`request_renewal` (at most one e-mail a day);
+- :func:`close_live_positionings`: an opening filled or closed ends the positionings still open
+  on it (refused "post already filled", pending requests declined).
 
 Each step locks the positioning row, checks :data:`TRANSITIONS`, writes a
 :class:`~spie.employers.models.PositioningTransition`, the person's timeline, and the e-mails
@@ -59,6 +61,11 @@ CLOSED_STATES = frozenset({S.REFUSED, S.WITHDRAWN, S.DECLINED})
 COMPANY_ANSWERS = (S.INTERESTED, S.INTERVIEW, S.HIRED, S.REFUSED)
 # Statuses where the company has something to answer (its link works).
 AWAITING_COMPANY = frozenset({S.PROPOSED, S.INTERESTED, S.INTERVIEW})
+# Positionings still open on an opening (ended when the opening is filled or closed).
+LIVE_STATES = frozenset({S.REQUESTED, *AWAITING_COMPANY})
+# Answers that need the opening to be open (a refusal is always possible).
+OPEN_ANSWERS = frozenset({S.INTERESTED, S.INTERVIEW, S.HIRED})
+RENEWAL_THROTTLE = datetime.timedelta(hours=24)
 
 CONTRACTS = {
     ContractType.CDI: Employment.ContractType.CDI,
@@ -78,6 +85,10 @@ POSITION_DENIED = (
     "(faire partie de son groupe de suivi)."
 )
 CONSENT_REQUIRED = "Recueillez l'accord de la personne avant de la mettre en relation."
+ALL_FILLED = "Tous les postes de cette offre sont déjà pourvus."
+ALREADY_DECLINED = "Cette personne a déjà décliné une mise en relation pour cette offre."
+ANSWER_DENIED = "Seule l'entreprise (ou qui agit pour elle) peut répondre à cette mise en relation."
+WITHDRAW_DENIED = "Seule la structure qui accompagne la personne peut retirer cette candidature."
 
 EVENT_TITLES = {
     S.PROPOSED: "Mise en relation avec l'offre « {title} » ({company})",
@@ -237,6 +248,8 @@ def request_positioning(opening, person, *, by, base_url=None):
         raise ValidationError({"__all__": [
             "Une mise en relation avec ce profil est déjà en cours pour cette offre."
         ]})
+    if Positioning.objects.filter(person=person, opening=opening, status=S.DECLINED).exists():
+        raise ValidationError({"__all__": [ALREADY_DECLINED]})
     now = timezone.now()
     positioning = Positioning.objects.create(
         person=person, opening=opening, status=S.REQUESTED, requested_by=by, structure=None, created_at=now,
@@ -338,31 +351,56 @@ def _record_job(positioning, hired_on):
         raise ValidationError({"hired_on": messages}) from exc
 
 
-def _fill_if_complete(opening, today):
-    opening = JobOpening.objects.select_for_update().get(pk=opening.pk)
-    hired = Positioning.objects.filter(opening=opening, status=S.HIRED).count()
-    if opening.status == OpeningStatus.OPEN and hired >= opening.positions:
+def _hired_count(opening):
+    return Positioning.objects.filter(opening=opening, status=S.HIRED).count()
+
+
+def _fill_if_complete(opening, today, *, by=None, base_url=None):
+    """Fill the (locked) opening when its last position is taken, and end the positionings
+    still open on it."""
+    if opening.status == OpeningStatus.OPEN and _hired_count(opening) >= opening.positions:
         opening.status = OpeningStatus.FILLED
         opening.filled_on = max(today, opening.opened_on)
         opening.closed_on = None
         opening.save(update_fields=["status", "filled_on", "closed_on", "updated_at"])
+        close_live_positionings(opening, by=by, base_url=base_url)
     return opening
+
+
+def _check_answer_opening(opening, status):
+    """A positive answer needs an open opening; "hired" needs a position left."""
+    if status not in OPEN_ANSWERS:
+        return
+    if opening.status == OpeningStatus.FILLED or (status == S.HIRED and _hired_count(opening) >= opening.positions):
+        raise ValidationError({"status": [ALL_FILLED]})
+    if opening.status != OpeningStatus.OPEN:
+        raise ValidationError({"status": [
+            f"Cette offre est « {opening.get_status_display().lower()} » : seul un refus est encore possible."
+        ]})
 
 
 @transaction.atomic
 def answer(positioning, status, *, by=None, via_link=False, reason="", interview_at=None, hired_on=None,
-           refusal_reason="", base_url=None):
+           refusal_reason="", base_url=None, membership=None):
     """The company answers ``positioning``: ``status`` among interested, interview (needs
     ``interview_at``), hired (``hired_on``, today by default) and refused (``refusal_reason``, a
     :class:`PositioningRefusal`; "other" needs ``reason``). ``reason``: the company's comment.
-    The caller has checked that ``by`` acts for the company (``by`` is None through the link)."""
+    With ``membership``, checks that it manages the opening's company; without it, the caller has
+    checked that ``by`` acts for the company (``by`` is None through the link). Interested,
+    interview and hired need an open opening, and hired a position left."""
     if status not in COMPANY_ANSWERS:
         raise ValidationError({"status": ["Choisissez une réponse dans la liste."]})
+    # The opening first (the order of propose()): two "hired" on its last position are serialised.
+    opening = JobOpening.objects.select_for_update().select_related("company").get(pk=positioning.opening_id)
+    if membership is not None and not policies.can_manage_company(membership, opening.company):
+        raise PermissionDenied(ANSWER_DENIED)
     locked = _lock(positioning)
+    locked.opening = opening
     if not allowed(locked.status, status):
         raise ValidationError({"status": [
             f"Cette réponse n'est pas possible : la mise en relation est « {_status_label(locked.status)} »."
         ]})
+    _check_answer_opening(opening, status)
     now, today = timezone.now(), timezone.localdate()
     reason = _text(reason)
     interview_at, hired_on = _clean_answer(locked, status, interview_at=interview_at, hired_on=hired_on,
@@ -392,24 +430,76 @@ def answer(positioning, status, *, by=None, via_link=False, reason="", interview
         fields.append("link_version")
     locked.save(update_fields=fields)
     _log(locked, from_status, status, by=by, via_link=via_link, reason=log_reason, at=now)
-    if status == S.HIRED:
-        _fill_if_complete(locked.opening, today)
     detail = PositioningRefusal(refusal_reason).label if status == S.REFUSED else ""
     add_event(locked.person, f"positioning_{status}", _title(status, locked.opening), actor=by,
               structure=locked.opening.company.account, detail=detail)
     notifications.answer_given(locked, status, base_url=base_url)
+    if status == S.HIRED:
+        _fill_if_complete(opening, today, by=by, base_url=base_url)
     return _refresh(positioning, locked)
+
+
+CLOSED_OPENING_TITLES = {
+    OpeningStatus.FILLED: "L'offre « {title} » ({company}) est pourvue : {what}",
+    OpeningStatus.CLOSED: "L'offre « {title} » ({company}) est fermée : {what}",
+}
+
+
+@transaction.atomic
+def close_live_positionings(opening, *, by=None, base_url=None):
+    """End the positionings still open on ``opening`` once it is filled or closed (call it after
+    the new status is saved; nothing happens while the opening is open): proposed, interested and
+    interview become refused ("post already filled"), the sender is e-mailed; pending requests
+    become declined (nobody was proposed). Each gets its transition and a timeline event; older
+    answer links stop working. Returns the positionings ended."""
+    opening = JobOpening.objects.select_for_update().select_related("company").get(pk=opening.pk)
+    if opening.status == OpeningStatus.OPEN:
+        return []
+    live = list(
+        Positioning.objects.select_for_update(of=("self",))
+        .select_related("person", "structure", "proposed_by")
+        .filter(opening=opening, status__in=LIVE_STATES).order_by("created_at", "id")
+    )
+    now = timezone.now()
+    state = opening.get_status_display().lower()
+    for locked in live:
+        locked.opening = opening
+        from_status = locked.status
+        requested = from_status == S.REQUESTED
+        to = S.DECLINED if requested else S.REFUSED
+        locked.status, locked.answered_at = to, now
+        locked.link_version += 1
+        fields = ["status", "answered_at", "link_version", "updated_at"]
+        if not requested:
+            locked.refusal_reason = PositioningRefusal.FILLED
+            fields.append("refusal_reason")
+        locked.save(update_fields=fields)
+        _log(locked, from_status, to, by=by, reason=f"Offre {state}", at=now)
+        what = "demande de mise en relation close" if requested else "candidature close"
+        title = CLOSED_OPENING_TITLES.get(opening.status, CLOSED_OPENING_TITLES[OpeningStatus.CLOSED])
+        add_event(locked.person, f"positioning_{to}",
+                  title.format(title=opening.title, company=opening.company.name, what=what),
+                  actor=by, structure=opening.company.account,
+                  detail="" if requested else PositioningRefusal.FILLED.label)
+        if not requested:
+            notifications.opening_ended(locked, base_url=base_url)
+    return live
 
 
 # --- The sending side ---------------------------------------------------------------------------
 
 
 @transaction.atomic
-def withdraw(positioning, *, by, reason="", base_url=None):
+def withdraw(positioning, *, by, reason="", base_url=None, membership=None):
     """The sending side withdraws the candidate (the person found another job, changed her
-    mind…). The caller has checked that ``by`` is on the sending side. The company is told,
-    without the reason."""
+    mind…). With ``membership``, checks that it is on the sending side; without it, the caller
+    has checked. The company is told, without the reason."""
     locked = _lock(positioning)
+    if membership is not None:
+        access = (people_policies.access_for(by, membership, locked.person)
+                  if policies.is_professional(membership) else None)
+        if policies.positioning_side(membership, locked, access) != policies.SENDER:
+            raise PermissionDenied(WITHDRAW_DENIED)
     if not allowed(locked.status, S.WITHDRAWN):
         raise ValidationError({"__all__": [
             f"Cette mise en relation ne peut plus être retirée (« {_status_label(locked.status)} »)."
@@ -444,11 +534,23 @@ def renew_link(positioning, *, by=None, base_url=None):
     return _refresh(positioning, locked)
 
 
+@transaction.atomic
 def request_renewal(positioning, *, base_url=None):
-    """The holder of an expired link asks for a new one: the sending side is e-mailed."""
-    if positioning.status not in AWAITING_COMPANY:
+    """The holder of an expired link asks for a new one: the sending side is e-mailed, at most
+    once in 24 hours (anyone holding an old link could otherwise flood the référent). Returns
+    True when the e-mail goes, False when the request is ignored (the caller answers the same)."""
+    locked = _lock(positioning)
+    if locked.status not in AWAITING_COMPANY:
         raise ValidationError("Cette mise en relation est close : il n'y a plus de réponse à donner.")
-    notifications.renewal_requested(positioning, base_url=base_url)
+    now = timezone.now()
+    if locked.renewal_requested_at is not None and now - locked.renewal_requested_at < RENEWAL_THROTTLE:
+        _refresh(positioning, locked)
+        return False
+    locked.renewal_requested_at = now
+    locked.save(update_fields=["renewal_requested_at", "updated_at"])
+    notifications.renewal_requested(locked, base_url=base_url)
+    _refresh(positioning, locked)
+    return True
 
 
 def log_link_read(positioning, request, token=""):

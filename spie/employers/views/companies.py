@@ -521,7 +521,8 @@ def opening_status(request, uid):
     if form.is_valid():
         target = form.cleaned_data["status"]
         try:
-            services.change_opening_status(opening, target, membership=membership, on=form.cleaned_data["on"])
+            services.change_opening_status(opening, target, membership=membership, on=form.cleaned_data["on"],
+                                           base_url=request.build_absolute_uri("/").rstrip("/"))
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -32,7 +32,7 @@ from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
 from spie.people import policies as people_policies
 from spie.people import selectors as people_selectors
-from spie.people.models import FollowUpMembership, Person
+from spie.people.models import Person
 
 from .. import anonymous, links, policies
 from ..models import (
@@ -249,11 +249,12 @@ def _is_uuid(value):
 
 
 def _sent_filter(request, membership):
-    followed = FollowUpMembership.objects.filter(user=request.user, end_date__isnull=True).values("person_id")
-    return Q(structure_id=membership.structure_id) | Q(
-        structure__isnull=True, status=S.REQUESTED, person_id__in=followed,
-        person__territory_id=membership.structure.territory_id,
-    )
+    """The structure's positionings that the user proposed or whose person's record the user may
+    open (never a colleague's person the user does not follow), and the companies' pending requests
+    for the persons the user follows."""
+    visible = Person.objects.filter(**people_policies.visible_persons_filter(request.user, membership)).values("pk")
+    own = Q(structure_id=membership.structure_id) & (Q(proposed_by=request.user) | Q(person_id__in=visible))
+    return own | Q(structure__isnull=True, status=S.REQUESTED, person_id__in=visible)
 
 
 def _received_filter(membership):
@@ -319,8 +320,11 @@ def _export(request, fmt, qs, side, tab):
 
     def rows():
         for p in qs.iterator(chunk_size=500):
+            # The company side learns the sending structure only once the person agreed (proposed).
+            sender_known = is_sender or p.proposed_at is not None
             yield [p.created_at, candidate_label(p, side), p.opening.title, p.opening.company.name,
-                   p.structure.name if p.structure_id else "", str(p.proposed_by) if p.proposed_by_id else "",
+                   p.structure.name if p.structure_id and sender_known else "",
+                   str(p.proposed_by) if p.proposed_by_id and sender_known else "",
                    p.proposed_at, p.get_status_display(), p.answered_at, p.interview_at, p.hired_on,
                    p.get_refusal_reason_display()]
 
@@ -376,8 +380,8 @@ def _render_detail(request, positioning, access, side, *, answer_form=None, stat
         "show_status_text": bool(positioning.status_text) and (
             is_sender or positioning.status not in (S.DECLINED, S.WITHDRAWN)),
     }
-    if is_sender:
-        log_access(request, positioning.person, AccessLog.Section.JOBS, reason="mise en relation")
+    log_access(request, positioning.person, AccessLog.Section.JOBS,
+               reason="mise en relation" if is_sender else "mise en relation (entreprise)")
     return render(request, "employers/positionings/detail.html", context, status=status)
 
 
@@ -397,8 +401,8 @@ def positioning_answer(request, uid):
     if form.is_valid():
         target = form.cleaned_data["status"]
         try:
-            services.answer(positioning, target, by=request.user, base_url=_base_url(request),
-                            **form.service_kwargs())
+            services.answer(positioning, target, by=request.user, membership=request.membership,
+                            base_url=_base_url(request), **form.service_kwargs())
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -428,7 +432,7 @@ def _sender_post(request, uid, action):
 @view_policy("employers.positioning_withdraw")
 def positioning_withdraw(request, uid):
     ok, positioning = _sender_post(request, uid, lambda p, reason: services.withdraw(
-        p, by=request.user, reason=reason, base_url=_base_url(request)))
+        p, by=request.user, membership=request.membership, reason=reason, base_url=_base_url(request)))
     if ok:
         messages.success(request, "La mise en relation est retirée ; l'entreprise en est informée.")
     return redirect("employers:positioning_detail", uid=positioning.uid)
@@ -538,6 +542,7 @@ def positioning_link(request, token):
         else:
             positioning = _queryset().get(pk=positioning.pk)
             if target in services.FINAL_STATES:
+                services.log_link_read(positioning, request, token)
                 return _private(render(request, "employers/positionings/link.html", {
                     "positioning": positioning, "opening": positioning.opening, "company": positioning.opening.company,
                     "label": short_name(positioning.person), "done": S(target).label, "final": True, "css": CSS,
@@ -549,7 +554,8 @@ def positioning_link(request, token):
 @require_POST
 @view_policy("employers.positioning_link_renew", login=False)
 def positioning_link_renew(request, token):
-    """An expired link asks the sending side for a new one (a valid link simply opens the page)."""
+    """An expired link asks the sending side for a new one (a valid link simply opens the page).
+    The sender is e-mailed at most once a day; a repeated request gets the same answer."""
     try:
         links.read_token(token)
     except links.LinkExpired as exc:
