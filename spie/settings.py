@@ -298,3 +298,5 @@ if PRODUCTION:
 # Absolute address of the platform, for links in e-mails sent by tasks and commands (they have
 # no request to build it from), e.g. "https://spie31.example". Empty: relative links.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# Lifetime of the signed link a company answers a positioning with (renewable).
+SPIE_POSITIONING_LINK_DAYS = int(os.environ.get("SPIE_POSITIONING_LINK_DAYS", "30"))
