@@ -229,3 +229,25 @@ def test_candidates_denied(world, job):
     assert login_client(other_user).get(cand_url(job["openings"][0])).status_code == 403
     assert login_client(world["coordinator"]).get(cand_url(job["openings"][0])).status_code == 403
     assert login_client(world["gers_officer"]).get(cand_url(job["openings"][0])).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["referent", "company_user"])
+def test_candidates_query_count_is_constant(world, job, who):
+    user = world["referent"] if who == "referent" else job["company_user"]
+    client = login_client(user)
+    opening = job["openings"][0]
+    client.get(cand_url(opening))  # warm caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(cand_url(opening)).status_code == 200
+    for i in range(6):
+        person = PersonFactory(territory=world["territory"], first_name=f"Léa{i}", last_name=f"Martin{i}",
+                               commune=world["person"].commune)
+        add_to_group(person, world["referent"])
+        profile_for(person, "G1602", visible_to_employers=True, skills="Plonge")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(cand_url(opening)).content.decode()
+    if who == "referent":
+        assert all(f"Léa{i} M." in html for i in range(6))
+    else:
+        assert html.count("Demander une mise en relation") == 7 and "Léa" not in html
+    assert len(many) == len(few)
