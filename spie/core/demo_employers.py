@@ -912,7 +912,7 @@ class _Context:
         transitions = []
         pairs = set()
         for i, status in enumerate(plan):
-            if i >= len(profiles) * 2 or not (demo_openings or others):
+            if i >= len(profiles) * 3 or not (demo_openings or others):
                 break
             profile = profiles[i % len(profiles)]
             person = profile.person
@@ -920,9 +920,12 @@ class _Context:
             pool = demo_openings if (i % 2 == 0 and demo_openings) else (others or demo_openings)
             pool = [o for o in pool if o.rome_id in wanted] or [o for o in self.open_openings
                                                                if o.rome_id in wanted] or pool
-            opening = rng.choice(pool)
-            if (person.pk, opening.pk) in pairs:
+            # Never the same pair twice: another opening of the pool, else any open one.
+            fresh = [o for o in pool if (person.pk, o.pk) not in pairs] or [
+                o for o in self.open_openings if (person.pk, o.pk) not in pairs]
+            if not fresh:
                 continue
+            opening = rng.choice(fresh)
             pairs.add((person.pk, opening.pk))
             start = today - timedelta(days=rng.randint(10, 60))
             moment = _at(rng, start)

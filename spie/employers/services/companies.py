@@ -136,7 +136,7 @@ def open_company_space(company, *, membership, email, first_name, last_name, job
     user with the role "employer" through the network's invitation (e-mail with a link to set a
     password, sent on commit). The inviting structure keeps following the company. Returns the
     new membership."""
-    company = Company.objects.select_for_update().select_related("account", "commune").get(pk=company.pk)
+    company = Company.objects.select_for_update(of=("self",)).select_related("account", "commune").get(pk=company.pk)
     if not policies.can_give_account(membership, company):
         raise PermissionDenied(ACCOUNT_DENIED)
     if not (email or "").strip():

@@ -193,7 +193,7 @@ def propose(person, opening, *, by, membership, consent, message="", positioning
     if errors:
         raise ValidationError(errors)
     # Serialise the proposals on one opening (double click, API retry, the last position).
-    opening = JobOpening.objects.select_for_update().select_related("company").get(pk=opening.pk)
+    opening = JobOpening.objects.select_for_update(of=("self",)).select_related("company").get(pk=opening.pk)
     _check_opening(opening, person)
     existing = live_positioning(person, opening)
     if positioning is None and existing is not None and existing.status == S.REQUESTED:
@@ -241,7 +241,7 @@ def request_positioning(opening, person, *, by, base_url=None):
     profile = JobSearchProfile.objects.filter(person=person).first()
     if profile is None or not profile.visible_to_employers or not profile.is_active:
         raise ValidationError({"__all__": ["Ce profil n'est plus visible des entreprises."]})
-    opening = JobOpening.objects.select_for_update().select_related("company").get(pk=opening.pk)
+    opening = JobOpening.objects.select_for_update(of=("self",)).select_related("company").get(pk=opening.pk)
     _check_opening(opening, person)
     existing = live_positioning(person, opening)
     if existing is not None:
@@ -391,7 +391,8 @@ def answer(positioning, status, *, by=None, via_link=False, reason="", interview
     if status not in COMPANY_ANSWERS:
         raise ValidationError({"status": ["Choisissez une réponse dans la liste."]})
     # The opening first (the order of propose()): two "hired" on its last position are serialised.
-    opening = JobOpening.objects.select_for_update().select_related("company").get(pk=positioning.opening_id)
+    opening = (JobOpening.objects.select_for_update(of=("self",)).select_related("company")
+               .get(pk=positioning.opening_id))
     if membership is not None and not policies.can_manage_company(membership, opening.company):
         raise PermissionDenied(ANSWER_DENIED)
     locked = _lock(positioning)
@@ -452,7 +453,7 @@ def close_live_positionings(opening, *, by=None, base_url=None):
     interview become refused ("post already filled"), the sender is e-mailed; pending requests
     become declined (nobody was proposed). Each gets its transition and a timeline event; older
     answer links stop working. Returns the positionings ended."""
-    opening = JobOpening.objects.select_for_update().select_related("company").get(pk=opening.pk)
+    opening = JobOpening.objects.select_for_update(of=("self",)).select_related("company").get(pk=opening.pk)
     if opening.status == OpeningStatus.OPEN:
         return []
     live = list(
