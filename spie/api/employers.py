@@ -395,7 +395,9 @@ class JobProposalSerializer(serializers.Serializer):
     company = serializers.SerializerMethodField()
     rank = serializers.IntegerField()
     score = serializers.FloatField()
-    reasons = serializers.ListField(child=serializers.CharField(), help_text="Raisons, en français.")
+    reasons = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="Raisons de la proposition : {signal, label, value (0 à 1), text en français, estimate}.")
     blocked_by = serializers.ListField(child=serializers.JSONField(),
                                        help_text="Ce qui bloque (et l'action qui le lèverait), en français.")
     distance_km = serializers.FloatField(allow_null=True)

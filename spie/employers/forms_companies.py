@@ -282,7 +282,9 @@ class OpeningForm(FieldsetsMixin, forms.ModelForm):
 
 
 class OpeningStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=OpeningStatus.choices)
+    status = forms.ChoiceField(label="Statut", choices=OpeningStatus.choices,
+                               error_messages={"required": "Choisissez le statut.",
+                                               "invalid_choice": "Choisissez un statut de la liste."})
     on = forms.DateField(label="Date", required=False, widget=DATE)
 
     def clean_on(self):

@@ -34,7 +34,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from spie.network.validators import validate_siret
+from spie.network.validators import validate_phone, validate_siret
 
 
 class CompanySize(models.TextChoices):
@@ -100,7 +100,7 @@ class Company(models.Model):
     address = models.CharField("adresse", max_length=250, blank=True)
     contact_name = models.CharField("contact", max_length=150, blank=True)
     contact_email = models.EmailField("courriel du contact", blank=True)
-    contact_phone = models.CharField("téléphone du contact", max_length=20, blank=True)
+    contact_phone = models.CharField("téléphone du contact", max_length=20, blank=True, validators=[validate_phone])
     description = models.TextField("présentation", blank=True)
     is_inclusive = models.BooleanField("entreprise inclusive (engagée dans le SPIE)", default=False)
     # SPIE employer partners (FACE, CREPI, GEIQ, BTP 31, club des entreprises inclusives…).
@@ -189,10 +189,14 @@ class JobOpening(models.Model):
         verbose_name="lieu de travail",
     )
     remote = models.BooleanField("télétravail complet", default=False)
-    positions = models.PositiveSmallIntegerField("postes à pourvoir", default=1, validators=[MinValueValidator(1)])
+    positions = models.PositiveSmallIntegerField(
+        "postes à pourvoir", default=1, validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
     requires_licence = models.BooleanField("permis B exigé", default=False)
     qualification = models.CharField("qualification exigée", max_length=200, blank=True)
-    min_experience_months = models.PositiveSmallIntegerField("expérience exigée (mois)", default=0)
+    min_experience_months = models.PositiveSmallIntegerField(
+        "expérience exigée (mois)", default=0, validators=[MaxValueValidator(600)]
+    )
     languages = models.JSONField("langues exigées", default=list, blank=True)
     health_demands = models.JSONField("contraintes physiques du poste", default=list, blank=True)  # HealthDemand
     offers_training = models.BooleanField("formation proposée", default=False)
@@ -253,9 +257,12 @@ class ImmersionOffer(models.Model):
     description = models.TextField("ce que la personne découvrira", blank=True)
     commune = models.ForeignKey("referentials.Commune", on_delete=models.PROTECT, related_name="+", verbose_name="lieu")
     schedule = models.JSONField("horaires", default=list, blank=True)
-    weekly_hours = models.DecimalField("heures par semaine", max_digits=4, decimal_places=1, default=35)
+    weekly_hours = models.DecimalField(
+        "heures par semaine", max_digits=4, decimal_places=1, default=35,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+    )
     places = models.PositiveSmallIntegerField(
-        "immersions possibles à la fois", default=1, validators=[MinValueValidator(1)]
+        "immersions possibles à la fois", default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     is_open = models.BooleanField("ouverte", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -364,7 +371,9 @@ class Engagement(models.Model):
         "referentials.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="lieu"
     )
     remote = models.BooleanField("à distance", default=False)
-    capacity = models.PositiveSmallIntegerField("places", null=True, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        "places", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10000)]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -232,13 +232,19 @@ def test_immersions_of_the_persons_i_follow_only(world, emp):
 def test_person_proposals_with_reasons_blocked_by_and_access_log(world, emp):
     person = world["person"]
     Proposal.objects.create(person=person, opening=emp["opening"], rank=1, score=0.8,
-                            reasons=["Métier recherché : Personnel de cuisine", "À 12 minutes en transports"])
+                            reasons=[{"signal": "rome", "label": "Métier", "value": 0.85,
+                                      "text": "Même code ROME que le métier recherché", "estimate": False},
+                                     {"signal": "travel", "label": "Trajet", "value": 0.78,
+                                      "text": "Trajet estimé : 12 min en transports en commun", "estimate": True}])
     Proposal.objects.create(person=person, opening=emp["own_opening"], kind="blocked", rank=1, score=0.5,
                             blocked_by=[{"key": "licence", "label": "Permis B exigé"}])
     api = client(world["referent"])
     rows = results(api.get(f"/api/v1/persons/{person.pk}/proposals/"))
     assert [r["kind"] for r in rows] == ["blocked", "eligible"]
-    assert rows[1]["reasons"][0].startswith("Métier recherché") and rows[1]["company"]["name"] == "Brasserie du Canal"
+    # Reasons are JSON objects (signal, label, value, text), not their Python repr.
+    assert rows[1]["reasons"][0] == {"signal": "rome", "label": "Métier", "value": 0.85,
+                                     "text": "Même code ROME que le métier recherché", "estimate": False}
+    assert rows[1]["reasons"][1]["estimate"] is True and rows[1]["company"]["name"] == "Brasserie du Canal"
     assert rows[0]["blocked_by"] == [{"key": "licence", "label": "Permis B exigé"}]
     log = AccessLog.objects.filter(person=person, section=AccessLog.Section.JOBS).get()
     assert log.channel == AccessLog.Channel.API and log.user == world["referent"]

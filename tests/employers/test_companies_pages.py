@@ -6,8 +6,11 @@ space (structure + invited employer), the company space."""
 
 import csv
 import io
+import re
 
+import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from spie.employers.models import Company, Positioning, Proposal
@@ -42,6 +45,17 @@ def test_professionals_and_coordinators_see_the_list_and_the_page(world, emp, cl
         client = client_for(world[who])
         assert client.get(LIST).status_code == 200
         assert client.get(reverse("employers:company_detail", args=[emp["plain"].uid])).status_code == 200
+
+
+def test_every_link_of_the_employer_pages_opens_for_who_sees_it(world, emp, client_for):
+    """No link a user is shown leads to a refusal (coordinators see neither positionings nor immersions)."""
+    for who in ("referent", "coordinator"):
+        client = client_for(world[who])
+        for page in (LIST, reverse("employers:company_detail", args=[emp["plain"].uid])):
+            html = client.get(page).content.decode()
+            main = html[html.index("<main"):]
+            for href in set(re.findall(r'href="(/emploi/[^"?#]*)"', main)):
+                assert client.get(href).status_code == 200, (who, page, href)
 
 
 def test_other_territory_gets_403(world, emp, client_for):
@@ -264,3 +278,25 @@ def test_company_space_query_count_is_constant(world, emp, client_for):
 
 def test_naf_helper_builds_codes(emp):
     assert naf("56.10A").label == "Restauration traditionnelle"
+
+
+def test_open_space_refuses_an_address_used_elsewhere(world, emp, client_for):
+    url = reverse("employers:company_account", args=[emp["plain"].uid])
+    client = client_for(world["referent"])
+    for email in (world["member"].email, emp["company_user"].email.upper()):
+        response = client.post(url, {"first_name": "A", "last_name": "B", "email": email})
+        assert response.status_code == 400
+        assert "déjà utilisée sur la plateforme" in response.content.decode()
+    emp["plain"].refresh_from_db()
+    assert emp["plain"].account_id is None
+    assert not Membership.objects.filter(user=world["member"], role=Membership.Role.EMPLOYER).exists()
+
+
+def test_contact_phone_is_checked(world, emp):
+    membership = membership_of(world["referent"])
+    for phone in ("abc", "12", "06 12 34 56"):
+        with pytest.raises(ValidationError) as exc:
+            services.update_company(emp["plain"], membership=membership, data={"contact_phone": phone})
+        assert "numéro de téléphone" in exc.value.message_dict["contact_phone"][0]
+    for phone in ("05 61 22 33 44", "+33 5 61 22 33 44", "05.61.22.33.44", ""):
+        services.update_company(emp["plain"], membership=membership, data={"contact_phone": phone})

@@ -250,3 +250,15 @@ def test_unregister_before_attendance(world, emp, client_for):
     response = client.post(url, {"inscription": again.pk}, follow=True)
     assert "La présence a déjà été notée" in response.content.decode()
     assert EngagementRegistration.objects.filter(pk=again.pk).exists()
+
+
+def test_engagement_limits(world, emp):
+    membership = membership_of(world["referent"])
+    data = {"kind": "visit", "title": "Visite", "description": "", "date": days(5), "capacity": 10,
+            "partner": None, "commune": emp["plain"].commune, "remote": False}
+    for change, field in (({"date": datetime.date(1900, 1, 1)}, "date"), ({"capacity": 0}, "capacity"),
+                          ({"capacity": 99999}, "capacity")):
+        with pytest.raises(ValidationError) as exc:
+            services.create_engagement(membership=membership, data={**data, **change}, company=emp["plain"])
+        assert field in exc.value.message_dict
+    assert not Engagement.objects.filter(title="Visite").exists()

@@ -8,6 +8,8 @@ import csv
 import datetime
 import io
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -284,3 +286,36 @@ def test_closing_an_opening_ends_its_live_positionings(world, emp, client_for):
     assert live.status == "refused" and live.refusal_reason == "filled"
     assert live.transitions.filter(from_status="interested", to_status="refused").exists()
     assert done.status == "refused"  # already over: untouched
+
+
+def test_opening_rules_are_the_same_for_every_channel(world, emp):
+    """The service refuses what the form refuses: the API goes through it too."""
+    membership = membership_of(world["referent"])
+    base = {"title": "Agent d'entretien", "rome": JobOpeningFactory.build().rome, "contract_type": "cdi",
+            "weekly_hours": 35, "schedule": ["day"], "commune": emp["plain"].commune, "positions": 1}
+    cases = [
+        ({"schedule": []}, "schedule"),
+        ({"contract_type": "cdd", "duration_months": None}, "duration_months"),
+        ({"opened_on": timezone.localdate() + datetime.timedelta(days=1)}, "opened_on"),
+        ({"opened_on": datetime.date(1900, 1, 1)}, "opened_on"),
+        ({"positions": 30000}, "positions"),
+        ({"min_experience_months": 30000}, "min_experience_months"),
+    ]
+    for change, field in cases:
+        with pytest.raises(ValidationError) as exc:
+            services.create_opening(emp["plain"], membership=membership, data={**base, **change})
+        assert field in exc.value.message_dict, (change, exc.value.message_dict)
+    assert not JobOpening.objects.filter(title="Agent d'entretien").exists()
+    opening = services.create_opening(emp["plain"], membership=membership, data=base)
+    with pytest.raises(ValidationError) as exc:
+        services.change_opening_status(opening, "filled", membership=membership,
+                                       on=timezone.localdate() + datetime.timedelta(days=3))
+    assert "futur" in exc.value.message_dict["on"][0]
+
+
+def test_status_form_errors_in_french(world, emp, client_for):
+    opening = JobOpeningFactory(company=emp["plain"])
+    response = client_for(world["referent"]).post(reverse("employers:opening_status", args=[opening.uid]),
+                                                  {"status": "zz"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "Choisissez un statut de la liste." in page and "Status" not in page

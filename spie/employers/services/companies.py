@@ -18,6 +18,7 @@ from spie.people.models import TimelineEvent
 from .. import policies
 from ..models import (
     Company,
+    ContractType,
     Engagement,
     EngagementRegistration,
     ImmersionOffer,
@@ -141,6 +142,14 @@ def open_company_space(company, *, membership, email, first_name, last_name, job
         raise PermissionDenied(ACCOUNT_DENIED)
     if not (email or "").strip():
         raise ValidationError({"email": "Indiquez l'adresse électronique de la personne à inviter."})
+    # A company account is for the company's own staff: never an address already used elsewhere
+    # on the platform (a professional of the network, or the user of another company).
+    elsewhere = Membership.objects.filter(user__email__iexact=email.strip(), is_active=True)
+    if company.account_id:
+        elsewhere = elsewhere.exclude(structure_id=company.account_id)
+    if elsewhere.exists():
+        raise ValidationError({"email": "Cette adresse est déjà utilisée sur la plateforme par une autre structure "
+                                        "ou une autre entreprise : invitez une adresse de l'entreprise."})
     structure = company.account
     if structure is None:
         structure = Structure.objects.create(
@@ -162,8 +171,32 @@ def open_company_space(company, *, membership, email, first_name, last_name, job
 # --- Openings --------------------------------------------------------------------------------------
 
 
+# A publication date is at most this old (an imported offer keeps its own).
+MAX_OPENING_AGE_DAYS = 5 * 365
+# An engagement is dated within this many days from today, either way.
+MAX_ENGAGEMENT_DAYS = 2 * 366
+CONTRACTS_WITH_DURATION = (ContractType.CDD, ContractType.INTERIM, ContractType.SEASONAL)
+
+
+def _check_opening(opening):
+    """Rules of an opening entered by hand (page or API); imports have their own checks."""
+    errors = {}
+    if not opening.schedule:
+        errors["schedule"] = "Cochez au moins un horaire."
+    if opening.contract_type in CONTRACTS_WITH_DURATION and not opening.duration_months:
+        errors["duration_months"] = "Indiquez la durée du contrat (en mois)."
+    today = timezone.localdate()
+    if opening.opened_on and opening.opened_on > today:
+        errors["opened_on"] = "La date de publication ne peut pas être dans le futur."
+    elif opening.opened_on and (today - opening.opened_on).days > MAX_OPENING_AGE_DAYS:
+        errors["opened_on"] = "La date de publication ne peut pas remonter à plus de 5 ans."
+    if errors:
+        raise ValidationError(errors)
+
+
 def _save_opening(opening, data):
     changed = _apply(opening, data, OPENING_FIELDS)
+    _check_opening(opening)
     if opening.appellation_id and opening.appellation.rome_id != opening.rome_id:
         raise ValidationError({"appellation": "Cette appellation ne relève pas du métier ROME choisi."})
     opening.full_clean(exclude=["company", "territory", "created_by"], validate_constraints=False)
@@ -200,6 +233,8 @@ def change_opening_status(opening, to, *, membership, on=None, base_url=None):
     if to == opening.status:
         raise ValidationError(f"L'offre est déjà « {opening.get_status_display().lower()} ».")
     on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationError({"on": "La date ne peut pas être dans le futur."})
     if on < opening.opened_on and to != OpeningStatus.OPEN:
         raise ValidationError("La date ne peut pas précéder la publication de l'offre.")
     opening.status = to
@@ -252,6 +287,8 @@ def _save_engagement(engagement, data):
     changed = _apply(engagement, data, ENGAGEMENT_FIELDS)
     if not engagement.remote and engagement.commune_id is None:
         raise ValidationError({"commune": "Indiquez le lieu, ou cochez « à distance »."})
+    if engagement.date and abs((engagement.date - timezone.localdate()).days) > MAX_ENGAGEMENT_DAYS:
+        raise ValidationError({"date": "La date doit être comprise entre il y a deux ans et dans deux ans."})
     if engagement.capacity is not None and engagement.pk:
         taken = engagement.registrations.count()
         if engagement.capacity < taken:
