@@ -437,7 +437,12 @@ def test_opening_writes_follow_the_services_rules(world, emp):
     api = client(emp["employer"])
     data = {"company": str(emp["own"].uid), "title": "Cariste", "rome": "N1103", "contract_type": "cdi",
             "weekly_hours": "35", "commune": "31555", "appellation": appellation(rome("N1103"), "38888").code_ogr}
-    created = api.post(f"{API}/openings/", data, format="json")
+    # The rules of the page hold: at least one schedule, a duration for a fixed-term contract.
+    refused = api.post(f"{API}/openings/", {**data, "contract_type": "cdd"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"schedule": ["Cochez au moins un horaire."],
+                              "duration_months": ["Indiquez la durée du contrat (en mois)."]}
+    created = api.post(f"{API}/openings/", {**data, "schedule": ["day"]}, format="json")
     assert created.status_code == 201, created.content
     uid = created.json()["uid"]
     # Changing the ROME code under its appellation: the service's French error, nothing saved.
