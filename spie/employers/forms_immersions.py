@@ -36,6 +36,7 @@ class ImmersionRequestForm(forms.Form):
     message = forms.CharField(
         label="Message à l'entreprise", required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "Le message ne doit pas dépasser 2 000 caractères."},
         help_text="Transmis à l'entreprise avec le prénom et l'initiale du nom de la personne : n'y mettez ni sa "
                   "situation ni sa santé.",
     )
@@ -76,7 +77,8 @@ class AgreementForm(forms.Form):
                                help_text="Au plus un mois (renouvelable une fois).")
     tutor_name = forms.CharField(
         label="Tuteur dans l'entreprise", max_length=150,
-        error_messages={"required": "Indiquez le nom du tuteur qui accompagnera la personne dans l'entreprise."})
+        error_messages={"required": "Indiquez le nom du tuteur qui accompagnera la personne dans l'entreprise.",
+                        "max_length": "Le nom du tuteur ne doit pas dépasser 150 caractères."})
     tutor_email = forms.EmailField(label="Courriel du tuteur", required=False,
                                    error_messages={"invalid": "Saisissez une adresse électronique valide pour le "
                                                               "tuteur."})
@@ -98,7 +100,8 @@ class AssessmentForm(forms.Form):
                         "invalid_choice": "Indiquez si l'entreprise recruterait la personne (oui ou non)."},
     )
     comment = forms.CharField(label="Commentaire", required=False, max_length=4000,
-                              widget=forms.Textarea(attrs={"rows": 4}))
+                              widget=forms.Textarea(attrs={"rows": 4}),
+                              error_messages={"max_length": "Le commentaire ne doit pas dépasser 4 000 caractères."})
 
     def service_kwargs(self):
         data = self.cleaned_data
@@ -110,7 +113,8 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Motif de l'annulation", max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Transmis à l'autre partie : n'y mettez ni la situation ni la santé de la personne.",
-        error_messages={"required": "Indiquez le motif de l'annulation."},
+        error_messages={"required": "Indiquez le motif de l'annulation.",
+                        "max_length": "Le motif ne doit pas dépasser 500 caractères."},
     )
 
 

@@ -119,7 +119,25 @@ class JobSearchProfileForm(forms.Form):
         return initial
 
 
+DISMISS_REASON_REQUIRED = "Choisissez un motif pour écarter la proposition."
+MAX_DISMISS_COMMENT = 300
+
+
 class DismissForm(forms.Form):
-    proposal = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.ChoiceField(label="Motif", choices=[("", "Choisir un motif…"), *DismissalReason.choices])
-    comment = forms.CharField(label="Précision", required=False, max_length=300)
+    proposal = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "Cette proposition n'existe plus : actualisez la page.",
+                        "invalid": "Cette proposition n'existe plus : actualisez la page."},
+    )
+    reason = forms.ChoiceField(
+        label="Motif", choices=[("", "Choisir un motif…"), *DismissalReason.choices],
+        error_messages={"required": DISMISS_REASON_REQUIRED, "invalid_choice": DISMISS_REASON_REQUIRED},
+    )
+    comment = forms.CharField(
+        label="Précision", required=False, max_length=MAX_DISMISS_COMMENT,
+        error_messages={"max_length": f"La précision ne doit pas dépasser {MAX_DISMISS_COMMENT} caractères."},
+    )
+
+    def error_text(self):
+        """Every error of the form, in French, in the order of the fields (for a flash message)."""
+        return " ".join(e for errors in self.errors.values() for e in errors)

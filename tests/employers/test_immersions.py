@@ -619,3 +619,82 @@ def test_export_csv_and_xlsx(world, emp, requested, client_for):
     assert "Camille D." in content and "Dupuis" not in content and "Secret" not in content
     response = client_for(world["member"]).get(LIST, {"format": "xlsx"})
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+# --- QA fixes: the state first, then the fields; nothing typed is lost (F-QA) -------------------------
+
+
+NOT_RUNNING = ("Cette immersion n&#x27;est pas en cours : le bilan se fait après le début d&#x27;une immersion "
+               "conventionnée.")
+
+
+def test_assess_a_requested_immersion_shows_the_state_error_only(world, emp, requested, client_for):
+    client = client_for(emp["company_user"])
+    response = client.post(detail_url(requested, "assess"), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert NOT_RUNNING in page
+    assert "Indiquez au moins une compétence" not in page and "oui ou non" not in page
+    response = client.post(detail_url(requested, "assess"), {"skills_observed": "Ponctualité", "would_hire": "yes"})
+    assert response.status_code == 400 and NOT_RUNNING in response.content.decode()
+    requested.refresh_from_db()
+    assert requested.status == S.REQUESTED and not events(world["person"], "immersion_assessed")
+
+
+def test_assess_with_an_invalid_answer_keeps_the_typed_values(world, emp, offer, client_for):
+    immersion = agreed_immersion(world, emp, offer, start=3)
+    Immersion.objects.filter(pk=immersion.pk).update(start_date=days(-2))
+    response = client_for(emp["company_user"]).post(detail_url(immersion, "assess"), {
+        "skills_observed": "Ponctualité\nLecture de plans", "would_hire": "maybe", "comment": "Très appliquée"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Indiquez si l&#x27;entreprise recruterait la personne (oui ou non)." in page
+    assert "Enregistrer le bilan" in page
+    assert "Ponctualité\nLecture de plans" in page and "Très appliquée" in page
+    immersion.refresh_from_db()
+    assert immersion.status == S.AGREED and immersion.skills_observed == []
+
+
+def test_assess_before_the_start_keeps_its_date_message(world, emp, offer, client_for):
+    immersion = agreed_immersion(world, emp, offer, start=3)
+    response = client_for(emp["company_user"]).post(detail_url(immersion, "assess"), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"à partir du {days(3):%d/%m/%Y}" in page and "Indiquez au moins une compétence" not in page
+
+
+def test_agree_or_cancel_a_closed_immersion_shows_the_state_error_only(world, emp, requested, client_for):
+    client = client_for(emp["company_user"])
+    assert client.post(detail_url(requested, "cancel"), {"reason": "Plus de tuteur."}).status_code == 302
+    response = client.post(detail_url(requested, "agree"), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "elle ne peut pas être conventionnée" in page and "Indiquez le nom du tuteur" not in page
+    response = client.post(detail_url(requested, "cancel"), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "elle ne peut pas être annulée" in page and "Indiquez le motif" not in page
+    requested.refresh_from_db()
+    assert requested.status == S.CANCELLED and requested.cancel_reason == "Plus de tuteur."
+
+
+def test_cancel_with_a_too_long_reason_keeps_it(world, emp, requested, client_for):
+    reason = "r" * 501
+    response = client_for(world["member"]).post(detail_url(requested, "cancel"), {"reason": reason})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Le motif ne doit pas dépasser 500 caractères." in page and reason in page
+    requested.refresh_from_db()
+    assert requested.status == S.REQUESTED and not mail.outbox
+
+
+def test_agree_errors_keep_the_tutor(world, emp, requested, client_for):
+    response = client_for(emp["company_user"]).post(detail_url(requested, "agree"), {
+        "start_date": days(-3).isoformat(), "end_date": days(5).isoformat(), "tutor_name": "Jean Tuteur",
+        "tutor_email": "jean@"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Saisissez une adresse électronique valide pour le tuteur." in page
+    assert "Jean Tuteur" in page and "jean@" in page and days(-3).isoformat() in page
+    requested.refresh_from_db()
+    assert requested.status == S.REQUESTED

@@ -251,3 +251,44 @@ def test_candidates_query_count_is_constant(world, job, who):
     else:
         assert html.count("Demander une mise en relation") == 7 and "Léa" not in html
     assert len(many) == len(few)
+
+
+# --- QA fixes: the real error, nothing dismissed, nothing lost (F-QA) -----------------------------
+
+
+def test_dismiss_with_a_too_long_comment_shows_the_real_error(world, job):
+    client = login_client(world["referent"])
+    person = job["person"]
+    proposal = Proposal.objects.get(person=person, opening=job["openings"][1])
+    response = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": "not_interested",
+                                                            "comment": "p" * 301}, follow=True)
+    html = response.content.decode()
+    assert "La précision ne doit pas dépasser 300 caractères." in html
+    assert "Choisissez un motif pour écarter la proposition." not in html
+    assert Proposal.objects.filter(pk=proposal.pk).exists() and not Dismissal.objects.exists()
+
+
+def test_dismiss_without_a_reason_or_with_other_and_no_precision(world, job):
+    client = login_client(world["referent"])
+    person = job["person"]
+    proposal = Proposal.objects.get(person=person, opening=job["openings"][1])
+    html = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": ""},
+                       follow=True).content.decode()
+    assert "Choisissez un motif pour écarter la proposition." in html
+    html = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": "other"},
+                       follow=True).content.decode()
+    assert "Précisez le motif." in html
+    assert Proposal.objects.filter(pk=proposal.pk).exists() and not Dismissal.objects.exists()
+
+
+def test_profile_edit_errors_keep_the_typed_values(world, job):
+    client = login_client(world["referent"])
+    person = job["person"]
+    response = client.post(url("profile_edit", person), {
+        "target_1": "G1602", "travel_mode": "public", "max_travel_minutes": "40", "hours_min": "30",
+        "hours_max": "20", "skills": "Hygiène alimentaire\nPlonge", "available_from": "pas une date"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Le maximum doit être au moins égal au minimum." in html
+    assert "Hygiène alimentaire\nPlonge" in html and "pas une date" in html
+    assert JobSearchProfile.objects.get(person=person).skills == "HACCP"

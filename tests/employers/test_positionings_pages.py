@@ -461,3 +461,95 @@ def test_renewal_request_is_throttled(pw, django_capture_on_commit_callbacks):
         assert again.status_code == 200 and "Demande envoyée" in again.content.decode()
     assert len(mail.outbox) == sent  # the référent is not flooded
     assert Positioning.objects.get(pk=positioning.pk).renewal_requested_at is not None
+
+
+# --- QA fixes: bad input re-renders the page with the error, nothing changes (F-QA) -------------
+
+
+def _nothing_changed(positioning, status, transitions):
+    positioning.refresh_from_db()
+    assert positioning.status == status and positioning.status_text == ""
+    assert positioning.transitions.count() == transitions
+
+
+def test_withdraw_with_a_too_long_reason_is_refused(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login_client(pw["referent"]).post(
+            reverse("employers:positioning_withdraw", args=[positioning.uid]), {"reason": "y" * 10000})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Le motif ne doit pas dépasser 2000 caractères." in html and "Retirer la candidature" in html
+    assert "y" * 10000 in html  # what was typed is kept
+    _nothing_changed(positioning, "proposed", 1)
+    assert not mail.outbox
+
+
+def test_decline_with_a_too_long_reason_is_refused(pw, django_capture_on_commit_callbacks):
+    profile_for(pw["person"], "G1602", visible_to_employers=True)
+    positioning = services.request_positioning(pw["opening"], pw["person"], by=pw["company_user"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login_client(pw["referent"]).post(
+            reverse("employers:positioning_decline", args=[positioning.uid]), {"reason": "z" * 10000})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Le motif ne doit pas dépasser 2000 caractères." in html and "Décliner la demande" in html
+    _nothing_changed(positioning, "requested", 1)
+    assert not mail.outbox
+
+
+def test_withdraw_when_no_longer_possible_says_why(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    services.answer(positioning, "refused", refusal_reason="experience")
+    response = login_client(pw["referent"]).post(
+        reverse("employers:positioning_withdraw", args=[positioning.uid]), {"reason": "Plus disponible"}, follow=True)
+    assert "ne peut plus être retirée" in response.content.decode()
+    positioning.refresh_from_db()
+    assert positioning.status == "refused"
+
+
+def test_answer_with_a_past_interview_date_keeps_the_values(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    client = login_client(pw["company_user"])
+    answer = reverse("employers:positioning_answer", args=[positioning.uid])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(answer, {"status": "interview", "interview_at": "1990-01-01T10:00",
+                                        "comment": "Entretien avec le chef"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "La date de l&#x27;entretien ne peut pas être passée." in html
+    assert "Entretien avec le chef" in html and "1990-01-01T10:00" in html
+    _nothing_changed(positioning, "proposed", 1)
+    assert not mail.outbox
+    too_far = (timezone.localdate() + datetime.timedelta(days=200)).strftime("%Y-%m-%dT10:00")
+    response = client.post(answer, {"status": "interview", "interview_at": too_far})
+    assert response.status_code == 400
+    assert "La date de l&#x27;entretien ne peut pas être à plus de 6 mois." in response.content.decode()
+    # Through the signed link too.
+    url = reverse("employers:positioning_link", args=[links.make_token(positioning)])
+    response = Client().post(url, {"status": "interview", "interview_at": "1990-01-01T10:00"})
+    assert response.status_code == 400
+    assert "La date de l&#x27;entretien ne peut pas être passée." in response.content.decode()
+    _nothing_changed(positioning, "proposed", 1)
+
+
+def test_answer_with_a_too_long_comment_keeps_the_values(pw, django_capture_on_commit_callbacks):
+    positioning = propose(pw, django_capture_on_commit_callbacks)
+    response = login_client(pw["company_user"]).post(
+        reverse("employers:positioning_answer", args=[positioning.uid]),
+        {"status": "interested", "comment": "c" * 2001})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "La précision ne doit pas dépasser 2000 caractères." in html and "c" * 2001 in html
+    _nothing_changed(positioning, "proposed", 1)
+
+
+def test_propose_with_a_too_long_message_keeps_it(pw):
+    response = login_client(pw["referent"]).post(new_url(pw), {"consent": "on", "message": "m" * 2001})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Le message ne doit pas dépasser 2000 caractères." in html and "m" * 2001 in html
+    assert not Positioning.objects.exists()

@@ -15,6 +15,7 @@ from spie.employers import links
 from spie.employers.models import JobOpening, OpeningStatus, Positioning, PositioningTransition, Proposal
 from spie.employers.services import positionings as services
 from spie.followup.models import Checkpoint, Employment
+from spie.followup.services.employment import add_months
 from spie.people.models import TimelineEvent
 from tests.pathways import conftest as pathways_conftest
 from tests.pathways.conftest import membership_of
@@ -449,3 +450,89 @@ def test_answer_and_withdraw_check_the_side_when_given_a_membership(pos_world, d
     services.withdraw(positioning, by=w["referent"], membership=w["rose"])
     positioning.refresh_from_db()
     assert positioning.status == "withdrawn"
+
+
+# --- QA fixes: dates and lengths checked by the service (F-QA) ----------------------------------
+
+
+def _untouched(positioning, status="proposed"):
+    positioning.refresh_from_db()
+    assert positioning.status == status
+    assert [t.to_status for t in positioning.transitions.all()][-1] == status
+
+
+@pytest.mark.parametrize("when, text", [
+    (datetime.datetime(1990, 1, 1, 10, 0), "La date de l'entretien ne peut pas être passée."),
+    ("yesterday", "La date de l'entretien ne peut pas être passée."),
+    ("in_7_months", "La date de l'entretien ne peut pas être à plus de 6 mois."),
+])
+def test_interview_date_in_the_past_or_too_far_is_refused(pos_world, django_capture_on_commit_callbacks, when, text):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    now = timezone.localtime()
+    when = {"yesterday": now - datetime.timedelta(days=1),
+            "in_7_months": now + datetime.timedelta(days=7 * 31)}.get(when, when)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as exc:
+        services.answer(positioning, "interview", by=w["company_user"], interview_at=when)
+    assert exc.value.message_dict == {"interview_at": [text]}
+    _untouched(positioning)
+    assert positioning.interview_at is None and not mail.outbox
+    assert not TimelineEvent.objects.filter(person=w["person"], kind="positioning_interview").exists()
+
+
+def test_interview_today_and_within_six_months_is_accepted(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    # Earlier today (an interview held this morning, recorded in the afternoon) is not "past".
+    today_start = timezone.localtime().replace(hour=0, minute=1, second=0, microsecond=0)
+    services.answer(positioning, "interview", by=w["company_user"], interview_at=today_start)
+    positioning.refresh_from_db()
+    assert positioning.status == "interview" and positioning.interview_at == today_start
+    other = _second_person(w)
+    second = services.propose(other, w["opening"], by=w["referent"], membership=w["rose"], consent=True)
+    last_day = add_months(timezone.localdate(), 6)
+    limit = timezone.make_aware(datetime.datetime.combine(last_day, datetime.time(9, 0)))
+    services.answer(second, "interview", by=w["company_user"], interview_at=limit)
+    second.refresh_from_db()
+    assert second.status == "interview"
+
+
+def test_hired_on_bounds(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as exc:
+        services.answer(positioning, "hired", hired_on=today - datetime.timedelta(days=1))
+    assert exc.value.message_dict == {
+        "hired_on": [f"La date d'embauche ne peut pas précéder la mise en relation ({today:%d/%m/%Y})."]}
+    with pytest.raises(ValidationError) as exc:
+        services.answer(positioning, "hired", hired_on=today + datetime.timedelta(days=93))
+    assert exc.value.message_dict == {"hired_on": ["La date d'embauche ne peut pas être à plus de 3 mois (92 jours)."]}
+    _untouched(positioning)
+    assert not Employment.objects.exists()
+    # The bounds themselves are allowed: 92 days ahead.
+    services.answer(positioning, "hired", hired_on=today + datetime.timedelta(days=92))
+    positioning.refresh_from_db()
+    assert positioning.status == "hired" and positioning.hired_on == today + datetime.timedelta(days=92)
+
+
+def test_too_long_texts_are_refused_not_cut(pos_world, django_capture_on_commit_callbacks):
+    w = pos_world
+    positioning = _propose(w, django_capture_on_commit_callbacks)
+    long = "x" * (services.MAX_TEXT + 1)
+    with pytest.raises(ValidationError) as exc:
+        services.answer(positioning, "interested", by=w["company_user"], reason=long)
+    assert "reason" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.withdraw(positioning, by=w["referent"], reason=long)
+    assert exc.value.message_dict["reason"] == [
+        f"Le motif ne doit pas dépasser {services.MAX_TEXT} caractères."]
+    _untouched(positioning)
+    other = _second_person(w)
+    profile_for(other, "G1602", visible_to_employers=True)
+    request = services.request_positioning(w["opening"], other, by=w["company_user"])
+    with pytest.raises(ValidationError) as exc:
+        services.decline_request(request, by=w["referent"], membership=w["rose"], reason=long)
+    assert "reason" in exc.value.message_dict
+    _untouched(request, "requested")

@@ -18,7 +18,9 @@ def dismiss_proposal(person, proposal_id, *, reason, comment="", user, structure
     (opening or immersion offer), the reason and who decided; the proposal row is deleted."""
     if reason not in DismissalReason.values:
         raise ValidationError({"reason": "Choisissez un motif."})
-    comment = (comment or "").strip()[:300]
+    comment = (comment or "").strip()
+    if len(comment) > 300:
+        raise ValidationError({"comment": "La précision ne doit pas dépasser 300 caractères."})
     if reason == DismissalReason.OTHER and not comment:
         raise ValidationError({"comment": "Précisez le motif."})
     proposal = Proposal.objects.select_for_update().filter(pk=proposal_id, person=person).first()

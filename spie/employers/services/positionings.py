@@ -77,6 +77,8 @@ CONTRACTS = {
 }
 
 MAX_HIRE_DAYS_AHEAD = 92
+# An interview is today at the earliest (the company may record it after the fact the same day).
+MAX_INTERVIEW_MONTHS = 6
 MAX_MESSAGE = 2000
 MAX_TEXT = 2000
 
@@ -108,6 +110,15 @@ def allowed(from_status, to_status):
 
 def _text(value, limit=MAX_TEXT):
     return str(value or "").strip()[:limit]
+
+
+def _checked_text(value, field, *, limit=MAX_TEXT, label="Le motif"):
+    """``value`` stripped, or a French ``ValidationError`` keyed ``field`` when it is too long
+    (never cut silently: what was typed is kept by the form for a new try)."""
+    value = str(value or "").strip()
+    if len(value) > limit:
+        raise ValidationError({field: [f"{label} ne doit pas dépasser {limit} caractères."]})
+    return value
 
 
 def _title(status, opening):
@@ -273,7 +284,7 @@ def decline_request(positioning, *, by, membership, reason="", base_url=None):
             f"Seule une demande en attente peut être déclinée (statut « {_status_label(locked.status)} »)."
         ]})
     now = timezone.now()
-    reason = _text(reason)
+    reason = _checked_text(reason, "reason")
     locked.status = S.DECLINED
     locked.structure = membership.structure
     locked.status_text = reason
@@ -298,12 +309,18 @@ def _aware(value):
 
 def _clean_answer(locked, status, *, interview_at, hired_on, refusal_reason, reason, today):
     errors = {}
+    if len(reason) > MAX_TEXT:
+        errors["reason"] = [f"La précision ne doit pas dépasser {MAX_TEXT} caractères."]
     if status == S.INTERVIEW:
         interview_at = _aware(interview_at)
         if not isinstance(interview_at, datetime.datetime):
             errors["interview_at"] = ["Indiquez la date et l'heure de l'entretien."]
-        elif interview_at.date() > today + datetime.timedelta(days=366):
-            errors["interview_at"] = ["La date de l'entretien doit être dans l'année qui vient."]
+        elif timezone.localtime(interview_at).date() < today:
+            errors["interview_at"] = ["La date de l'entretien ne peut pas être passée."]
+        elif timezone.localtime(interview_at).date() > employment_services.add_months(today, MAX_INTERVIEW_MONTHS):
+            errors["interview_at"] = [
+                f"La date de l'entretien ne peut pas être à plus de {MAX_INTERVIEW_MONTHS} mois."
+            ]
     if status == S.REFUSED:
         if refusal_reason not in PositioningRefusal.values:
             errors["refusal_reason"] = ["Choisissez le motif du refus dans la liste."]
@@ -383,7 +400,8 @@ def _check_answer_opening(opening, status):
 def answer(positioning, status, *, by=None, via_link=False, reason="", interview_at=None, hired_on=None,
            refusal_reason="", base_url=None, membership=None):
     """The company answers ``positioning``: ``status`` among interested, interview (needs
-    ``interview_at``), hired (``hired_on``, today by default) and refused (``refusal_reason``, a
+    ``interview_at``, from today to 6 months ahead), hired (``hired_on``, today by default, not
+    before the proposal, at most 92 days ahead) and refused (``refusal_reason``, a
     :class:`PositioningRefusal`; "other" needs ``reason``). ``reason``: the company's comment.
     With ``membership``, checks that it manages the opening's company; without it, the caller has
     checked that ``by`` acts for the company (``by`` is None through the link). Interested,
@@ -403,7 +421,7 @@ def answer(positioning, status, *, by=None, via_link=False, reason="", interview
         ]})
     _check_answer_opening(opening, status)
     now, today = timezone.now(), timezone.localdate()
-    reason = _text(reason)
+    reason = str(reason or "").strip()
     interview_at, hired_on = _clean_answer(locked, status, interview_at=interview_at, hired_on=hired_on,
                                            refusal_reason=refusal_reason, reason=reason, today=today)
     from_status = locked.status
@@ -506,7 +524,7 @@ def withdraw(positioning, *, by, reason="", base_url=None, membership=None):
             f"Cette mise en relation ne peut plus être retirée (« {_status_label(locked.status)} »)."
         ]})
     now = timezone.now()
-    reason = _text(reason)
+    reason = _checked_text(reason, "reason")
     from_status = locked.status
     locked.status = S.WITHDRAWN
     locked.status_text = reason or locked.status_text

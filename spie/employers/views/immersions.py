@@ -213,7 +213,8 @@ def _load(request, uid):
     return immersion, access, sides
 
 
-def _detail(request, immersion, access, sides, *, agree_form=None, assess_form=None, cancel_form=None, status=200):
+def _detail(request, immersion, access, sides, *, agree_form=None, assess_form=None, cancel_form=None, status=200,
+            step_errors=()):
     today = timezone.localdate()
     can_open = access is not None and access.can_open_record
     if can_open:
@@ -222,7 +223,7 @@ def _detail(request, immersion, access, sides, *, agree_form=None, assess_form=N
     can_assess = immersion.status == S.AGREED and immersion.start_date is not None and immersion.start_date <= today
     can_cancel = immersion.status in services.OPEN_STATES
     # A step posted when it is not (or no longer) allowed: its errors are shown at the top.
-    step_errors = []
+    step_errors = list(step_errors)
     for form, allowed in ((agree_form, can_agree), (assess_form, can_assess), (cancel_form, can_cancel)):
         if form is not None and not allowed:
             step_errors += [e for errors in form.errors.values() for e in errors]
@@ -250,8 +251,37 @@ def immersion_detail(request, uid):
     return _detail(request, immersion, access, sides)
 
 
-def _step(request, uid, form_class, form_key, action, success):
+NOT_RUNNING = ("Cette immersion n'est pas en cours : le bilan se fait après le début d'une immersion "
+               "conventionnée.")
+ALREADY_ASSESSED = "Le bilan de cette immersion est déjà enregistré."
+
+
+def _state_error(immersion, step):
+    """Why ``step`` is not possible in the immersion's current state, or "" (checked before the
+    fields: a step that cannot happen shows why, not what its form lacks)."""
+    state = immersion.get_status_display().lower()
+    if step == "agree" and immersion.status != S.REQUESTED:
+        return f"Cette immersion est « {state} » : elle ne peut pas être conventionnée."
+    if step == "cancel" and immersion.status not in services.OPEN_STATES:
+        return f"Cette immersion est « {state} » : elle ne peut pas être annulée."
+    if step == "assess":
+        if immersion.status == S.DONE:
+            return ALREADY_ASSESSED
+        if immersion.status != S.AGREED:
+            return NOT_RUNNING
+        if immersion.start_date and immersion.start_date > timezone.localdate():
+            return f"Le bilan se fait une fois l'immersion commencée, à partir du {immersion.start_date:%d/%m/%Y}."
+    return ""
+
+
+def _step(request, uid, step, form_class, action, success):
+    """POST of a step: the state first (its error alone, 400), then the form; an invalid form or
+    a refusal of the service re-renders the page with the form, its values and errors (400)."""
     immersion, access, sides = _load(request, uid)
+    form_key = f"{step}_form"
+    problem = _state_error(immersion, step)
+    if problem:
+        return _detail(request, immersion, access, sides, status=400, step_errors=[problem])
     form = form_class(request.POST)
     if form.is_valid():
         kwargs = form.service_kwargs() if hasattr(form, "service_kwargs") else dict(form.cleaned_data)
@@ -268,21 +298,20 @@ def _step(request, uid, form_class, form_key, action, success):
 @require_POST
 @view_policy("employers.immersion_agree")
 def immersion_agree(request, uid):
-    return _step(request, uid, AgreementForm, "agree_form", services.agree,
+    return _step(request, uid, "agree", AgreementForm, services.agree,
                  "Convention enregistrée : l'autre partie est prévenue par courriel.")
 
 
 @require_POST
 @view_policy("employers.immersion_assess")
 def immersion_assess(request, uid):
-    return _step(request, uid, AssessmentForm, "assess_form", services.assess,
-                 "Bilan de l'immersion enregistré.")
+    return _step(request, uid, "assess", AssessmentForm, services.assess, "Bilan de l'immersion enregistré.")
 
 
 @require_POST
 @view_policy("employers.immersion_cancel")
 def immersion_cancel(request, uid):
-    return _step(request, uid, CancelForm, "cancel_form", services.cancel,
+    return _step(request, uid, "cancel", CancelForm, services.cancel,
                  "Immersion annulée : l'autre partie est prévenue par courriel.")
 
 

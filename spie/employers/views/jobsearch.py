@@ -241,7 +241,8 @@ def proposal_dismiss(request, pk):
         else:
             messages.success(request, "Proposition écartée : elle ne sera plus proposée.")
     else:
-        messages.error(request, "Choisissez un motif pour écarter la proposition.")
+        # The real errors (a missing reason, a too long precision…), never a generic one.
+        messages.error(request, form.error_text())
     return redirect("employers:jobsearch", pk=person.pk)
 
 

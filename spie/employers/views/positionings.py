@@ -75,6 +75,7 @@ class ProposeForm(forms.Form):
     message = forms.CharField(
         label="Message à l'entreprise", required=False, max_length=services.MAX_MESSAGE,
         widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"max_length": f"Le message ne doit pas dépasser {services.MAX_MESSAGE} caractères."},
         help_text="Ce que l'entreprise lira : ne mentionnez ni la santé, ni la situation sociale, "
                   "ni le nom de famille.",
     )
@@ -82,7 +83,8 @@ class ProposeForm(forms.Form):
 
 class AnswerForm(forms.Form):
     status = forms.ChoiceField(label="Votre réponse", widget=forms.RadioSelect,
-                               error_messages={"required": "Choisissez votre réponse."})
+                               error_messages={"required": "Choisissez votre réponse.",
+                                               "invalid_choice": "Choisissez une réponse dans la liste."})
     interview_at = forms.DateTimeField(
         label="Date et heure de l'entretien", required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"],
@@ -95,10 +97,14 @@ class AnswerForm(forms.Form):
         help_text="Aujourd'hui si vous laissez vide ; au plus tard dans 3 mois.",
         error_messages={"invalid": "Indiquez une date valide (jj/mm/aaaa)."},
     )
-    refusal_reason = forms.ChoiceField(label="Motif du refus", required=False,
-                                       choices=[("", "—")] + list(PositioningRefusal.choices))
-    comment = forms.CharField(label="Précisions", required=False, max_length=services.MAX_TEXT,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    refusal_reason = forms.ChoiceField(
+        label="Motif du refus", required=False, choices=[("", "—")] + list(PositioningRefusal.choices),
+        error_messages={"invalid_choice": "Choisissez le motif du refus dans la liste."},
+    )
+    comment = forms.CharField(
+        label="Précisions", required=False, max_length=services.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"La précision ne doit pas dépasser {services.MAX_TEXT} caractères."},
+    )
 
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,8 +117,11 @@ class AnswerForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Motif (reste sur la plateforme, n'est pas transmis à l'entreprise)",
-                             required=False, max_length=services.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Motif (reste sur la plateforme, n'est pas transmis à l'entreprise)", required=False,
+        max_length=services.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": f"Le motif ne doit pas dépasser {services.MAX_TEXT} caractères."},
+    )
 
 
 def _add_errors(form, exc):
@@ -346,7 +355,7 @@ def _referent_contact(positioning):
     return {"name": str(user), "structure": positioning.structure, "email": user.email, "phone": user.phone}
 
 
-def _render_detail(request, positioning, access, side, *, answer_form=None, status=200):
+def _render_detail(request, positioning, access, side, *, answer_form=None, reason_form=None, status=200):
     membership = request.membership
     is_sender = side == policies.SENDER
     can_answer = (policies.can_manage_company(membership, positioning.opening.company)
@@ -376,7 +385,7 @@ def _render_detail(request, positioning, access, side, *, answer_form=None, stat
         if is_sender and positioning.status == S.REQUESTED else "",
         "can_renew": is_sender and positioning.status in services.AWAITING_COMPANY,
         "link_alive": bool(positioning.link_expires_at and positioning.link_expires_at > now),
-        "reason_form": ReasonForm(), "css": CSS,
+        "reason_form": reason_form or ReasonForm(), "css": CSS,
         "show_status_text": bool(positioning.status_text) and (
             is_sender or positioning.status not in (S.DECLINED, S.WITHDRAWN)),
     }
@@ -414,47 +423,68 @@ def positioning_answer(request, uid):
     return _render_detail(request, positioning, access, side, answer_form=form, status=400)
 
 
-def _sender_post(request, uid, action):
+def _sender_post(request, uid, action, success, *, form_statuses):
+    """A step of the sending side (withdraw, decline) with its reason: an invalid reason or a
+    refusal of the service re-renders the page with the error and the typed reason (400);
+    nothing changes. A step no longer possible (its form is gone) says why at the top."""
     positioning, access, side = _load(request, uid)
     if side != policies.SENDER:
         raise PermissionDenied(SENDER_DENIED)
     form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        action(positioning, reason)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return False, positioning
-    return True, positioning
+    if form.is_valid():
+        try:
+            action(positioning, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _add_reason_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("employers:positioning_detail", uid=positioning.uid)
+    if positioning.status not in form_statuses:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return _render_detail(request, positioning, access, side, reason_form=form, status=400)
+
+
+def _add_reason_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error("reason" if name == "reason" else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @require_POST
 @view_policy("employers.positioning_withdraw")
 def positioning_withdraw(request, uid):
-    ok, positioning = _sender_post(request, uid, lambda p, reason: services.withdraw(
-        p, by=request.user, membership=request.membership, reason=reason, base_url=_base_url(request)))
-    if ok:
-        messages.success(request, "La mise en relation est retirée ; l'entreprise en est informée.")
-    return redirect("employers:positioning_detail", uid=positioning.uid)
+    def withdraw(p, reason):
+        services.withdraw(p, by=request.user, membership=request.membership, reason=reason,
+                          base_url=_base_url(request))
+
+    return _sender_post(request, uid, withdraw, "La mise en relation est retirée ; l'entreprise en est informée.",
+                        form_statuses=WITHDRAWABLE)
 
 
 @require_POST
 @view_policy("employers.positioning_decline")
 def positioning_decline(request, uid):
-    ok, positioning = _sender_post(request, uid, lambda p, reason: services.decline_request(
-        p, by=request.user, membership=request.membership, reason=reason, base_url=_base_url(request)))
-    if ok:
-        messages.success(request, "La demande est déclinée ; l'entreprise sait seulement que la personne n'a pas "
-                                  "donné suite.")
-    return redirect("employers:positioning_detail", uid=positioning.uid)
+    def decline(p, reason):
+        services.decline_request(p, by=request.user, membership=request.membership, reason=reason,
+                                 base_url=_base_url(request))
+
+    return _sender_post(request, uid, decline, "La demande est déclinée ; l'entreprise sait seulement que la "
+                                               "personne n'a pas donné suite.", form_statuses=(S.REQUESTED,))
 
 
 @require_POST
 @view_policy("employers.positioning_renew")
 def positioning_renew(request, uid):
-    ok, positioning = _sender_post(request, uid, lambda p, reason: services.renew_link(
-        p, by=request.user, base_url=_base_url(request)))
-    if ok:
+    positioning, access, side = _load(request, uid)
+    if side != policies.SENDER:
+        raise PermissionDenied(SENDER_DENIED)
+    try:
+        services.renew_link(positioning, by=request.user, base_url=_base_url(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
         messages.success(request, "Un nouveau lien a été envoyé à l'entreprise ; les liens précédents ne "
                                   "fonctionnent plus.")
     return redirect("employers:positioning_detail", uid=positioning.uid)
