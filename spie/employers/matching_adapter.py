@@ -65,7 +65,6 @@ from .models import (
 K_ELIGIBLE = 20
 K_BLOCKED = 5
 K_IMMERSION = 10
-BATCH = 2000
 NEUTRAL_HOURS = (0.0, 48.0)
 
 SCHEDULE_BITS = {
@@ -206,6 +205,12 @@ class _Ids:
         return self.ids.get(key, -1) if key else -1
 
 
+PROFILE_DEFER = (
+    "commune__shape", "person__commune__shape", "person__children_birth_years", "person__languages",
+    "person__address", "person__phone", "person__email", "person__nir", "person__birth_name",
+)
+
+
 def active_profiles(territory=None, person_ids=None):
     """Active job-search profiles of persons still in the pathway (territory or persons)."""
     today = timezone.localdate()
@@ -215,7 +220,8 @@ def active_profiles(territory=None, person_ids=None):
         qs = qs.filter(person__territory=territory)
     if person_ids is not None:
         qs = qs.filter(person_id__in=list(person_ids))
-    return qs.select_related("commune", "person", "person__commune").order_by("person_id")
+    # Only what build_persons reads: no commune shapes nor the person's other JSON fields.
+    return qs.select_related("commune", "person", "person__commune").defer(*PROFILE_DEFER).order_by("person_id")
 
 
 def build_persons(profiles, rome: RomeIndex, apps: _Ids, skills: _Ids, *, neutral=False) -> PersonRows:
@@ -445,9 +451,16 @@ def _rows_to_proposals(pairs, person_rows, opening_rows, kind, run, now, *, imme
     return out
 
 
+STORE_BATCH = 20000
+
+
 def _bulk_create(rows):
-    for start in range(0, len(rows), BATCH):
-        Proposal.objects.bulk_create(rows[start : start + BATCH])
+    """Store the proposals: executemany (SQLite) or COPY (PostgreSQL) through ``fast_insert``,
+    several times faster than ``bulk_create`` for the nightly 100 000s of rows."""
+    from spie.core.bulk import fast_insert
+
+    for start in range(0, len(rows), STORE_BATCH):
+        fast_insert(Proposal, rows[start : start + STORE_BATCH])
 
 
 def _fairness_groups(person_rows):
