@@ -444,7 +444,7 @@ def _rows_to_proposals(pairs, person_rows, opening_rows, kind, run, now, *, imme
                 blocked_by=pairs.blocked_by(r) if kind == ProposalKind.BLOCKED else [],
                 distance_km=None if remote else round(float(pairs.dist_km[r]), 1),
                 travel_minutes=None if remote else round(float(pairs.travel_min[r]), 0),
-                run=run,
+                run_id=run.pk,
                 computed_at=now,
             )
         )
@@ -495,7 +495,8 @@ def recompute_territory(territory, *, progress=None) -> MatchRun:
     _emit(progress, f"Référentiel ROME : {len(rome.codes)} codes.")
     apps, skills = _Ids(), _Ids()
     opening_rows = build_openings(open_openings(territory), rome, apps, skills)
-    person_rows = build_persons(active_profiles(territory), rome, apps, skills)
+    profiles = list(active_profiles(territory))  # loaded once, for openings and immersion offers
+    person_rows = build_persons(profiles, rome, apps, skills)
     _emit(progress, f"{len(person_rows.pks)} personnes, {len(opening_rows.pks)} offres ouvertes.")
     proposals = me.recompute_all(
         person_rows.persons, opening_rows.openings, rome.graph,
@@ -504,7 +505,7 @@ def recompute_territory(territory, *, progress=None) -> MatchRun:
     )
     _emit(progress, f"Offres : {len(proposals.eligible)} propositions, {len(proposals.blocked)} bloquées.")
     imm_rows = build_immersion_offers(open_immersion_offers(territory), rome, apps)
-    imm_persons = build_persons(active_profiles(territory), rome, apps, skills, neutral=True) if imm_rows.pks else None
+    imm_persons = build_persons(profiles, rome, apps, skills, neutral=True) if imm_rows.pks else None
     imm = None
     if imm_persons is not None and imm_persons.pks:
         imm = me.recompute_all(
