@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from spie.core.models import AccessLog
 from spie.employers import matching_adapter as ma
-from spie.employers.models import Dismissal, JobSearchProfile, Proposal, ProposalKind
+from spie.employers.models import Dismissal, JobSearchProfile, Positioning, Proposal, ProposalKind
 from spie.people.models import HealthInfo
 from tests.catalogue.factories import ActionFactory
 from tests.conftest import login_client
@@ -244,6 +244,7 @@ def test_candidates_query_count_is_constant(world, job, who):
                                commune=world["person"].commune)
         add_to_group(person, world["referent"])
         profile_for(person, "G1602", visible_to_employers=True, skills="Plonge")
+    ma.recompute_territory(world["territory"])  # the company's page reads the nightly proposals
     with CaptureQueriesContext(connection) as many:
         html = client.get(cand_url(opening)).content.decode()
     if who == "referent":
@@ -292,3 +293,18 @@ def test_profile_edit_errors_keep_the_typed_values(world, job):
     assert "Le maximum doit être au moins égal au minimum." in html
     assert "Hygiène alimentaire\nPlonge" in html and "pas une date" in html
     assert JobSearchProfile.objects.get(person=person).skills == "HACCP"
+
+
+def test_company_page_uses_the_nightly_proposals_and_computes_a_new_opening_live(world, job):
+    client = login_client(job["company_user"])
+    person = job["person"]
+    stored = job["openings"][0]
+    # From the stored proposals: a person positioned since the run is no longer offered.
+    assert "Demander une mise en relation" in client.get(cand_url(stored)).content.decode()
+    Positioning.objects.create(person=person, opening=stored, status="requested")
+    assert "Demander une mise en relation" not in client.get(cand_url(stored)).content.decode()
+    # An opening published after the last run: computed now.
+    new = JobOpeningFactory(company=job["company"], title="Commis du soir")
+    assert not Proposal.objects.filter(opening=new).exists()
+    html = client.get(cand_url(new)).content.decode()
+    assert "Demander une mise en relation" in html and "HACCP" in html

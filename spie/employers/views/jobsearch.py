@@ -35,6 +35,7 @@ from ..models import (
     JobOpening,
     JobSearchProfile,
     Positioning,
+    PositioningStatus,
     Proposal,
     ProposalKind,
     Schedule,
@@ -306,14 +307,35 @@ def candidates(request, uid):
     })
 
 
-def _anonymous_candidates(request, opening):
+ANONYMOUS_LIMIT = 50
+
+
+def _anonymous_rows(opening):
+    """The opening's candidates among the profiles visible to companies, best first: the stored
+    proposals of the last nightly run (rebalanced, one indexed query) when the opening was part of
+    it, else computed now (an opening published since)."""
+    full = matching_adapter.last_full_run(opening.territory_id)
+    if full is not None and opening.created_at <= full.started_at:
+        settled = Positioning.objects.filter(opening=opening).exclude(status=PositioningStatus.WITHDRAWN)
+        return [
+            {"person_id": p.person_id, "score": p.score, "reasons": p.reasons}
+            for p in Proposal.objects.filter(
+                opening=opening, kind=ProposalKind.ELIGIBLE, person__job_search__visible_to_employers=True,
+                person__job_search__is_active=True,
+            ).exclude(person_id__in=settled.values("person_id")).order_by("-score", "person_id")[:ANONYMOUS_LIMIT]
+        ]
     visible = set(
         JobSearchProfile.objects.filter(visible_to_employers=True, is_active=True,
                                         person__territory_id=opening.territory_id)
         .values_list("person_id", flat=True)
     )
-    rows = [r for r in matching_adapter.candidates_for_opening(opening, allowed_person_ids=visible)
+    return [r for r in matching_adapter.candidates_for_opening(opening, allowed_person_ids=visible,
+                                                               k=ANONYMOUS_LIMIT)
             if r["kind"] == ProposalKind.ELIGIBLE]
+
+
+def _anonymous_candidates(request, opening):
+    rows = _anonymous_rows(opening)
     profiles = {
         p.person_id: p
         for p in JobSearchProfile.objects.filter(person_id__in=[r["person_id"] for r in rows])
