@@ -261,13 +261,25 @@ class PersonWriteSerializer(serializers.ModelSerializer):
 # --- Persons: other sections ---------------------------------------------------------------
 
 
+def _health_demand_choices():
+    from spie.employers.models import HealthDemand
+
+    return HealthDemand.choices
+
+
 class HealthSerializer(serializers.ModelSerializer):
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_by = serializers.SerializerMethodField()
+    restriction_flags = serializers.ListField(
+        child=serializers.ChoiceField(choices=_health_demand_choices(),
+                                      error_messages={"invalid_choice": "« {input} » n'est pas dans la liste."}),
+        required=False,
+        help_text="Contre-indications pour un poste (oui/non), utilisées par le rapprochement avec les offres.",
+    )
 
     class Meta:
         model = HealthInfo
-        fields = ["rqth", "rqth_until", "work_restrictions", "notes", "updated_at", "updated_by"]
+        fields = ["rqth", "rqth_until", "work_restrictions", "restriction_flags", "notes", "updated_at", "updated_by"]
 
     def get_updated_by(self, info) -> str | None:
         return str(info.updated_by) if info.updated_by_id else None

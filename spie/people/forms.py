@@ -114,10 +114,25 @@ class PersonForm(forms.ModelForm):
 
 
 class HealthForm(forms.ModelForm):
+    restriction_flags = forms.MultipleChoiceField(
+        label="Contre-indications pour un poste", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Cochez seulement ce que la personne ne peut pas faire. Le rapprochement avec les offres "
+                  "n'en tient compte qu'en oui/non : ni l'entreprise ni les autres professionnels ne voient ces "
+                  "cases, ni la raison médicale.",
+        error_messages={"invalid_choice": "Choisissez dans la liste."},
+    )
+
     class Meta:
         model = HealthInfo
-        fields = ["rqth", "rqth_until", "work_restrictions", "notes"]
+        fields = ["rqth", "rqth_until", "work_restrictions", "restriction_flags", "notes"]
         widgets = {"rqth_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The physical demands of a job, the same codes as the openings' (employers app).
+        from spie.employers.models import HealthDemand
+
+        self.fields["restriction_flags"].choices = HealthDemand.choices
 
 
 class JoinRequestForm(forms.Form):

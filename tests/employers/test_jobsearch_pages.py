@@ -308,3 +308,25 @@ def test_company_page_uses_the_nightly_proposals_and_computes_a_new_opening_live
     assert not Proposal.objects.filter(opening=new).exists()
     html = client.get(cand_url(new)).content.decode()
     assert "Demander une mise en relation" in html and "HACCP" in html
+
+
+def test_health_section_sets_the_yes_no_flags_the_matching_uses(world, job):
+    """The référent ticks "port de charges lourdes" in the restricted health section: the heavy
+    job is no longer proposed, and nothing of it shows on the job-search page."""
+    person = job["person"]
+    heavy = JobOpeningFactory(company=job["company"], title="Manutention en cuisine", health_demands=["heavy_loads"])
+    ma.recompute_territory(world["territory"])
+    assert Proposal.objects.filter(person=person, opening=heavy, kind=ProposalKind.ELIGIBLE).exists()
+    client = login_client(world["referent"])
+    health_url = reverse("people:health", args=[person.pk])
+    assert "Port de charges lourdes" in client.get(health_url).content.decode()
+    response = client.post(health_url, {"rqth": "", "work_restrictions": "Lombalgie", "notes": "",
+                                        "restriction_flags": ["heavy_loads"]})
+    assert response.status_code == 302
+    assert HealthInfo.objects.get(person=person).restriction_flags == ["heavy_loads"]
+    bad = client.post(health_url, {"restriction_flags": ["diagnostic"]})
+    assert bad.status_code == 200 and "Choisissez dans la liste." in bad.content.decode()
+    client.post(reverse("employers:jobsearch_refresh", args=[person.pk]))
+    assert not Proposal.objects.filter(person=person, opening=heavy, kind=ProposalKind.ELIGIBLE).exists()
+    html = client.get(url("jobsearch", person)).content.decode()
+    assert "Lombalgie" not in html and "charges lourdes" not in html.lower()
