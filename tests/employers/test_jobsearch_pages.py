@@ -262,9 +262,13 @@ def test_dismiss_with_a_too_long_comment_shows_the_real_error(world, job):
     person = job["person"]
     proposal = Proposal.objects.get(person=person, opening=job["openings"][1])
     response = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": "not_interested",
-                                                            "comment": "p" * 301}, follow=True)
+                                                            "comment": "p" * 301})
     html = response.content.decode()
+    assert response.status_code == 400
     assert "La précision ne doit pas dépasser 300 caractères." in html
+    # The form of that proposal comes back open, with what was typed.
+    assert f'id="dismiss-error-{proposal.pk}"' in html and 'value="' + "p" * 301 + '"' in html
+    assert '<option value="not_interested" selected>' in html
     assert "Choisissez un motif pour écarter la proposition." not in html
     assert Proposal.objects.filter(pk=proposal.pk).exists() and not Dismissal.objects.exists()
 
@@ -273,12 +277,10 @@ def test_dismiss_without_a_reason_or_with_other_and_no_precision(world, job):
     client = login_client(world["referent"])
     person = job["person"]
     proposal = Proposal.objects.get(person=person, opening=job["openings"][1])
-    html = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": ""},
-                       follow=True).content.decode()
+    html = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": ""}).content.decode()
     assert "Choisissez un motif pour écarter la proposition." in html
-    html = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": "other"},
-                       follow=True).content.decode()
-    assert "Précisez le motif." in html
+    html = client.post(url("proposal_dismiss", person), {"proposal": proposal.pk, "reason": "other"}).content.decode()
+    assert "Précisez le motif." in html and '<option value="other" selected>' in html
     assert Proposal.objects.filter(pk=proposal.pk).exists() and not Dismissal.objects.exists()
 
 

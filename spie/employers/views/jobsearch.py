@@ -238,13 +238,20 @@ def proposal_dismiss(request, pk):
                 comment=form.cleaned_data["comment"], user=request.user, structure=request.membership.structure,
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            error = " ".join(exc.messages)
         else:
             messages.success(request, "Proposition écartée : elle ne sera plus proposée.")
+            return redirect("employers:jobsearch", pk=person.pk)
     else:
         # The real errors (a missing reason, a too long precision…), never a generic one.
-        messages.error(request, form.error_text())
-    return redirect("employers:jobsearch", pk=person.pk)
+        error = form.error_text()
+    # The page again, the proposal's form open with what was typed and the error beside it.
+    failed = {"proposal": str(request.POST.get("proposal", "")), "reason": request.POST.get("reason", ""),
+              "comment": request.POST.get("comment", ""), "error": error}
+    context = jobsearch_context(request, person, access)
+    context["dismiss_failed"] = failed
+    log_access(request, person, AccessLog.Section.JOBS, reason="recherche d'emploi et offres adaptées")
+    return render(request, "employers/jobsearch/page.html", context, status=400)
 
 
 @require_POST
