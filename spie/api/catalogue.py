@@ -49,6 +49,7 @@ from spie.catalogue.models import (
     SpieAxis,
     SpieKind,
 )
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.followup.models import OPEN_PLAN_STATUSES, PlanObjective
 from spie.network.models import Membership, Territory
@@ -537,9 +538,6 @@ def _can_manage(membership, action):
     return policies.can_manage_actions(membership, action.structure_id)
 
 
-def _base_url(request):
-    return request.build_absolute_uri("/")[:-1]
-
 
 class CatalogueAPIMixin(SpieAPIMixin):
     def load_action(self, uid):
@@ -922,7 +920,7 @@ class ReferralListView(ReferralAPIMixin, generics.GenericAPIView):
         with service_errors():
             referral = referral_services.send_referral(
                 person=person, action=action, membership=self.membership, access=access, data=service_data,
-                session=session, plan_objective=objective, base_url=_base_url(request),
+                session=session, plan_objective=objective, base_url=request_base_url(request),
             )
         return Response(self.detail_data(referral, access, workflows.SENDER, "orientation envoyée (API)"),
                         status=status.HTTP_201_CREATED)
@@ -966,7 +964,7 @@ class ReferralMoveView(ReferralAPIMixin, APIView):
             referral_services.move(
                 referral, values["status"], actor=actor, by=request.user, reason=values.get("reason", ""),
                 text=values.get("text", ""), session=session, start_date=values.get("start_date"),
-                on=values.get("on"), base_url=_base_url(request),
+                on=values.get("on"), base_url=request_base_url(request),
             )
         return Response(self.detail_data(referral, access, actor, "suivi d'une orientation (API)"))
 

@@ -44,6 +44,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from spie.core.audit import client_ip
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.core.text import fold_words
 from spie.employers import policies
@@ -770,7 +771,7 @@ class OpeningStatusView(EmployersAPIMixin, APIView):
         data.is_valid(raise_exception=True)
         with service_errors():
             company_services.change_opening_status(opening, data.validated_data["status"], membership=self.membership,
-                                                   on=data.validated_data.get("on"), base_url=_base_url(request))
+                                                   on=data.validated_data.get("on"), base_url=request_base_url(request))
         return Response(_opening_data(opening))
 
 
@@ -970,10 +971,6 @@ def _positionings():
     return Positioning.objects.select_related("person", "opening__company", "structure")
 
 
-def _base_url(request):
-    """The platform's root for the links of the e-mails the API sends."""
-    return request.build_absolute_uri("/").rstrip("/")
-
 
 def _positioning_services():
     from spie.employers.services import positionings
@@ -1074,7 +1071,7 @@ class PositioningListView(PositioningAPIMixin, generics.GenericAPIView):
         with service_errors():
             positioning = _positioning_services().propose(
                 person, opening, by=request.user, membership=self.membership, consent=values["consent"],
-                message=values.get("message", ""), base_url=_base_url(request))
+                message=values.get("message", ""), base_url=request_base_url(request))
         return Response(self.detail_data(positioning, policies.SENDER, "mise en relation envoyée (API)"),
                         status=status.HTTP_201_CREATED)
 
@@ -1106,7 +1103,7 @@ class PositioningAnswerView(PositioningAPIMixin, APIView):
             _positioning_services().answer(
                 positioning, values["status"], by=request.user, reason=values.get("reason", ""),
                 interview_at=values.get("interview_at"), hired_on=values.get("hired_on"),
-                refusal_reason=values.get("refusal_reason", ""), base_url=_base_url(request))
+                refusal_reason=values.get("refusal_reason", ""), base_url=request_base_url(request))
         return Response(self.detail_data(positioning, policies.COMPANY, "réponse à une mise en relation (API)"))
 
 
@@ -1125,7 +1122,7 @@ class PositioningWithdrawView(PositioningAPIMixin, APIView):
         with service_errors():
             _positioning_services().withdraw(positioning, by=request.user,
                                              reason=data.validated_data.get("reason", ""),
-                                             base_url=_base_url(request))
+                                             base_url=request_base_url(request))
         return Response(self.detail_data(positioning, side, "retrait d'une mise en relation (API)"))
 
 

@@ -9,8 +9,9 @@ signed link's page logs its reads too). The person receives plain-language messa
 
 from django.utils import formats, timezone
 
+from spie.core.mail import SIGNATURE, send_after_commit
 from spie.network.models import Membership
-from spie.pathways.notifications import SIGNATURE, _send_after_commit, _unique, short_name
+from spie.pathways.notifications import short_name
 
 from . import links
 from .models import PreferredContact, ReferralStatus
@@ -122,7 +123,7 @@ def referral_sent(referral, *, base_url=None):
         )
         messages.append((f"Une action vous est proposée : « {action.name} »", _greeting(person) + text + SIGNATURE,
                          person.email))
-    _send_after_commit(_unique(messages))
+    send_after_commit(messages)
 
 
 ANSWER_SUBJECTS = {
@@ -239,7 +240,7 @@ def referral_moved(referral, to_status, *, actor, via_link=False, next_link=Fals
     if person.email and text:
         messages.append((f"Votre demande pour l'action « {referral.action.name} »", _greeting(person) + text
                          + SIGNATURE, person.email))
-    _send_after_commit(_unique(messages))
+    send_after_commit(messages)
 
 
 def link_renewed(referral, *, base_url=None):
@@ -250,7 +251,7 @@ def link_renewed(referral, *, base_url=None):
         f"« {referral.action.name} ». Les liens précédents ne fonctionnent plus.\n\n"
         + _provider_block(referral, base_url) + SIGNATURE
     )
-    _send_after_commit(_unique([(subject, body, e) for e in provider_emails(referral)]))
+    send_after_commit([(subject, body, e) for e in provider_emails(referral)])
 
 
 def reminder(referral, *, base_url=None):
@@ -271,7 +272,7 @@ def reminder(referral, *, base_url=None):
     )
     messages = [(subject, provider_body, e) for e in provider_emails(referral)]
     messages += [(subject, sender_body, e) for e in sender_emails(referral)]
-    _send_after_commit(_unique(messages))
+    send_after_commit(messages)
 
 
 def renewal_requested(referral, *, base_url=None):
@@ -283,4 +284,4 @@ def renewal_requested(referral, *, base_url=None):
         f"Envoyez-lui un nouveau lien depuis la page de l'orientation : {links.detail_url(referral, base_url)}\n"
         f"{SIGNATURE}"
     )
-    _send_after_commit(_unique([(subject, body, e) for e in sender_emails(referral)]))
+    send_after_commit([(subject, body, e) for e in sender_emails(referral)])

@@ -12,9 +12,11 @@ or replayed) cannot answer twice.
 import datetime
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+
+from spie.core import links as core_links
+from spie.core.links import LinkInvalid, site_url  # noqa: F401 - this module's API
 
 from .models import Positioning
 
@@ -22,16 +24,12 @@ SALT = "employers.positioning-answer"
 DEFAULT_DAYS = 30
 
 
-class LinkInvalid(Exception):
-    """Tampered, unknown, or an older version of the link."""
+class LinkExpired(core_links.LinkExpired):
+    """A genuine, current link whose validity has ended (``positioning``): a new one may be asked."""
 
-
-class LinkExpired(Exception):
-    """A genuine, current link whose validity has ended: the holder may ask for a new one."""
-
-    def __init__(self, positioning):
-        super().__init__("Lien expiré.")
-        self.positioning = positioning
+    @property
+    def positioning(self):
+        return self.obj
 
 
 def link_days():
@@ -43,35 +41,15 @@ def new_expiry(now=None):
 
 
 def make_token(positioning):
-    return signing.dumps({"u": str(positioning.uid), "v": positioning.link_version}, salt=SALT)
+    return core_links.make_token(positioning, salt=SALT)
 
 
 def read_token(token, now=None):
     """The positioning ``token`` opens; raise :class:`LinkInvalid` or :class:`LinkExpired`."""
-    try:
-        payload = signing.loads(token, salt=SALT)
-        uid, version = str(payload["u"]), int(payload["v"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
-        raise LinkInvalid("Lien invalide.") from exc
-    positioning = (
-        Positioning.objects.select_related(
-            "person", "opening__company", "opening__commune", "structure", "proposed_by"
-        )
-        .filter(uid=uid)
-        .first()
+    queryset = Positioning.objects.select_related(
+        "person", "opening__company", "opening__commune", "structure", "proposed_by"
     )
-    if positioning is None or positioning.link_version != version:
-        raise LinkInvalid("Lien invalide.")
-    now = now or timezone.now()
-    if positioning.link_expires_at is None or positioning.link_expires_at <= now:
-        raise LinkExpired(positioning)
-    return positioning
-
-
-def site_url(base_url=None):
-    """The absolute root of the platform for links in e-mails: the request's when there is one,
-    else the ``SITE_URL`` setting (tasks and commands have no request)."""
-    return (base_url if base_url is not None else getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    return core_links.open_token(token, queryset, salt=SALT, now=now, expired=LinkExpired)
 
 
 def answer_url(positioning, base_url=None):

@@ -10,14 +10,13 @@ the sending side say what the company answered; the refusal reason is read on th
 
 import logging
 
-from django.core.mail import get_connection, send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from spie.core.mail import SIGNATURE, send_after_commit
 from spie.network.models import Membership
-from spie.pathways.notifications import SIGNATURE, short_name
+from spie.pathways.notifications import short_name
 from spie.people.models import FollowUpMembership
 
 from . import links
@@ -28,28 +27,6 @@ S = PositioningStatus
 
 
 # --- Sending --------------------------------------------------------------------------------------
-
-
-def _send_after_commit(messages):
-    """Send ``[(subject, body, address)]`` one by one after commit, each address once."""
-    seen, unique = set(), []
-    for subject, body, to in messages:
-        key = (to or "").strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            unique.append((subject, body, to))
-    if not unique:
-        return
-
-    def send():
-        connection = get_connection()
-        for subject, body, to in unique:
-            try:
-                send_mail(subject, body, None, [to], connection=connection)
-            except Exception:  # noqa: BLE001 - an unreachable SMTP server must not break the workflow
-                logger.exception("Courriel de mise en relation non envoyé")
-
-    transaction.on_commit(send)
 
 
 def _date(value):
@@ -151,7 +128,7 @@ def positioning_proposed(positioning, *, base_url=None):
     if contact:
         body += f"\nVotre contact : {contact}\n"
     body += "\n" + _answer_block(positioning, base_url) + SIGNATURE
-    _send_after_commit([(subject, body, email) for email in company_emails(opening.company)])
+    send_after_commit([(subject, body, email) for email in company_emails(opening.company)])
 
 
 ANSWER_LINES = {
@@ -180,7 +157,7 @@ def answer_given(positioning, status, *, base_url=None):
     )
     subject = f"SPIE — mise en relation de {name} : {ANSWER_SUBJECTS[status]}"
     body = f"Bonjour,\n\n{line}\n\nDétail : {links.detail_url(positioning, base_url)}\n{SIGNATURE}"
-    _send_after_commit([(subject, body, email) for email in sender_emails(positioning)])
+    send_after_commit([(subject, body, email) for email in sender_emails(positioning)])
 
 
 def positioning_withdrawn(positioning, *, base_url=None):
@@ -193,7 +170,7 @@ def positioning_withdrawn(positioning, *, base_url=None):
         f"{positioning.structure or 'la structure qui accompagne la personne'}. Elle n'est plus à traiter.\n"
         + SIGNATURE
     )
-    _send_after_commit([(subject, body, email) for email in company_emails(opening.company)])
+    send_after_commit([(subject, body, email) for email in company_emails(opening.company)])
 
 
 def request_declined(positioning, *, base_url=None):
@@ -209,7 +186,7 @@ def request_declined(positioning, *, base_url=None):
     emails = company_emails(opening.company)
     if positioning.requested_by_id and positioning.requested_by.email:
         emails = [positioning.requested_by.email, *emails]
-    _send_after_commit([(subject, body, email) for email in emails])
+    send_after_commit([(subject, body, email) for email in emails])
 
 
 def positioning_requested(positioning, *, base_url=None):
@@ -225,7 +202,7 @@ def positioning_requested(positioning, *, base_url=None):
         "(l'entreprise saura seulement que la personne n'a pas donné suite).\n\n"
         f"Répondre à la demande : {link}\n{SIGNATURE}"
     )
-    _send_after_commit([(subject, body, email) for email in referent_emails(person)])
+    send_after_commit([(subject, body, email) for email in referent_emails(person)])
 
 
 def link_renewed(positioning, *, base_url=None):
@@ -237,7 +214,7 @@ def link_renewed(positioning, *, base_url=None):
         f"pour votre offre « {opening.title} ». Les liens précédents ne fonctionnent plus.\n\n"
         + _answer_block(positioning, base_url) + SIGNATURE
     )
-    _send_after_commit([(subject, body, email) for email in company_emails(opening.company)])
+    send_after_commit([(subject, body, email) for email in company_emails(opening.company)])
 
 
 def renewal_requested(positioning, *, base_url=None):
@@ -249,7 +226,7 @@ def renewal_requested(positioning, *, base_url=None):
         f"Envoyez-lui un nouveau lien depuis la page de la mise en relation : "
         f"{links.detail_url(positioning, base_url)}\n{SIGNATURE}"
     )
-    _send_after_commit([(subject, body, email) for email in sender_emails(positioning)])
+    send_after_commit([(subject, body, email) for email in sender_emails(positioning)])
 
 
 def opening_ended(positioning, *, base_url=None):
@@ -264,4 +241,4 @@ def opening_ended(positioning, *, base_url=None):
         "D'autres offres peuvent lui correspondre : consultez ses propositions sur la plateforme.\n\n"
         f"Détail : {links.detail_url(positioning, base_url)}\n{SIGNATURE}"
     )
-    _send_after_commit([(subject, body, email) for email in sender_emails(positioning)])
+    send_after_commit([(subject, body, email) for email in sender_emails(positioning)])

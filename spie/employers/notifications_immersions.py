@@ -11,26 +11,14 @@ Recipients: the company's users (active members of its own space, ``company.acco
 has one, else its contact address; on the sending side, the professional who asked.
 """
 
-import logging
-
-from django.conf import settings
-from django.core.mail import get_connection, send_mail
-from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats
 
-from spie.network.models import Membership
+from spie.core.links import site_url
+from spie.core.mail import SIGNATURE, send_after_commit
 from spie.pathways.notifications import short_name
 
-logger = logging.getLogger(__name__)
-
-SIGNATURE = "\n-- \nMessage automatique de la plateforme du SPIE, merci de ne pas y répondre.\n"
-
-
-def site_url(base_url=None):
-    """The absolute root of the platform: the request's when there is one, else ``SITE_URL``."""
-    return (base_url if base_url is not None else getattr(settings, "SITE_URL", "") or "").rstrip("/")
+from .notifications import company_emails
 
 
 def detail_url(immersion, base_url=None):
@@ -39,44 +27,6 @@ def detail_url(immersion, base_url=None):
 
 def _date(value):
     return formats.date_format(value, "d/m/Y") if value else ""
-
-
-def send_after_commit(messages):
-    """Send ``[(subject, body, address)]`` after commit, once per address; a failure never
-    undoes the step (the workflow is recorded, the e-mail is only a notice)."""
-    seen, unique = set(), []
-    for subject, body, to in messages:
-        key = (to or "").strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            unique.append((subject, body, to))
-    if not unique:
-        return
-
-    def send():
-        connection = get_connection()
-        for subject, body, to in unique:
-            try:
-                send_mail(subject, body, None, [to], connection=connection)
-            except Exception:  # noqa: BLE001 - an unreachable SMTP server must not break the workflow
-                logger.exception("Courriel d'immersion non envoyé")
-
-    transaction.on_commit(send)
-
-
-def company_emails(company):
-    """The company's users (its own space) or, without a space, its contact address."""
-    if company.account_id:
-        today = timezone.localdate()
-        emails = list(
-            Membership.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today),
-                                      structure_id=company.account_id, is_active=True, start_date__lte=today,
-                                      role=Membership.Role.EMPLOYER)
-            .exclude(user__email="").order_by("pk").values_list("user__email", flat=True)
-        )
-        if emails:
-            return emails
-    return [company.contact_email] if company.contact_email else []
 
 
 def sender_emails(immersion):

@@ -6,52 +6,18 @@ an orientation type or anything about health or situation: those are read on the
 behind its policies and its access log. The person receives plain-language messages.
 """
 
-import logging
-
-from django.core.mail import get_connection, send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from spie.core.mail import SIGNATURE, send_after_commit
 from spie.network.models import Membership
-
-logger = logging.getLogger(__name__)
-
-SIGNATURE = "\n-- \nMessage automatique de la plateforme du SPIE, merci de ne pas y répondre.\n"
 
 
 def short_name(person):
     """First name and initial ("Camille M."): enough to recognise, little to leak."""
     initial = (person.last_name or "").strip()[:1].upper()
     return f"{person.first_name} {initial}." if initial else person.first_name
-
-
-def _send_after_commit(messages):
-    """Send ``[(subject, body, address)]`` one by one after commit; a failure never undoes the step."""
-    messages = [(subject, body, to) for subject, body, to in messages if to]
-    if not messages:
-        return
-
-    def send():
-        connection = get_connection()
-        for subject, body, to in messages:
-            try:
-                send_mail(subject, body, None, [to], connection=connection)
-            except Exception:  # noqa: BLE001 - an unreachable SMTP server must not break the workflow
-                logger.exception("Courriel d'orientation non envoyé")
-
-    transaction.on_commit(send)
-
-
-def _unique(messages):
-    seen, result = set(), []
-    for subject, body, to in messages:
-        key = (to or "").lower()
-        if key and key not in seen:
-            seen.add(key)
-            result.append((subject, body, to))
-    return result
 
 
 def orientation_officers_emails(territory):
@@ -107,7 +73,7 @@ def proposal_received(orientation, *, pending_count, base_url=""):
             )
         messages.append(("Votre accompagnement : votre dossier est à l'étude",
                          _person_greeting(person) + text + SIGNATURE, person.email))
-    _send_after_commit(_unique(messages))
+    send_after_commit(messages)
 
 
 def orientation_decided(orientation, *, base_url=""):
@@ -153,7 +119,7 @@ def orientation_decided(orientation, *, base_url=""):
             + SIGNATURE,
             person.email,
         ))
-    _send_after_commit(_unique(messages))
+    send_after_commit(messages)
 
 
 def reorientation_refused(orientation, *, current_referent=None, base_url=""):
@@ -181,4 +147,4 @@ def reorientation_refused(orientation, *, current_referent=None, base_url=""):
             + SIGNATURE,
             person.email,
         ))
-    _send_after_commit(_unique(messages))
+    send_after_commit(messages)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_export
 from spie.core.exports import export_format, export_response
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.diagnostics import selectors as diagnostic_selectors
@@ -36,9 +37,6 @@ from .models import EngagementContract, Orientation
 
 PAGE_SIZE = 25
 
-
-def _base_url(request):
-    return request.build_absolute_uri("/")[:-1]
 
 
 def _load(request, pk):
@@ -257,7 +255,7 @@ def propose(request, pk):
             services.propose_orientation(
                 person, request.membership, type=form.cleaned_data["type"],
                 structure=form.cleaned_data["structure"], reason=form.cleaned_data["reason"],
-                diagnostic=diagnostic, base_url=_base_url(request),
+                diagnostic=diagnostic, base_url=request_base_url(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -279,7 +277,7 @@ def reorient(request, pk):
             services.request_reorientation(
                 person, request.membership, type=form.cleaned_data["type"],
                 structure=form.cleaned_data["structure"], reason=form.cleaned_data["reason"],
-                base_url=_base_url(request),
+                base_url=request_base_url(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -302,7 +300,7 @@ def decide(request, pk, orientation_id):
             services.decide_orientation(
                 orientation, request.membership, type=form.cleaned_data["type"],
                 structure=form.cleaned_data["structure"], referent_user=form.cleaned_data["referent"].user,
-                reason=form.cleaned_data["reason"], base_url=_base_url(request),
+                reason=form.cleaned_data["reason"], base_url=request_base_url(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -324,7 +322,8 @@ def refuse(request, pk, orientation_id):
     form = pathway_forms.ReasonForm(request.POST, label="Motif du refus", prefix="refuse")
     if form.is_valid():
         try:
-            services.refuse(orientation, request.membership, form.cleaned_data["reason"], base_url=_base_url(request))
+            services.refuse(orientation, request.membership, form.cleaned_data["reason"],
+                            base_url=request_base_url(request))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_export
 from spie.core.exports import export_format, export_response
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.followup.models import OPEN_PLAN_STATUSES, PlanObjective
@@ -42,9 +43,6 @@ DENIED = "Vous n'avez pas accès à cette orientation."
 COORDINATOR_DENIED = "Les coordinateurs consultent des données agrégées, pas les orientations nominatives."
 CSS = "catalogue/referrals.css"
 
-
-def _base_url(request):
-    return request.build_absolute_uri("/")[:-1]
 
 
 def _require_not_coordinator(membership):
@@ -121,7 +119,8 @@ def referral_new(request, uid):
             try:
                 referral = referral_services.send_referral(
                     person=person, action=action, membership=membership, access=access, data=form.service_data(),
-                    session=form.chosen_session, plan_objective=form.chosen_objective, base_url=_base_url(request),
+                    session=form.chosen_session, plan_objective=form.chosen_objective,
+                    base_url=request_base_url(request),
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -301,7 +300,7 @@ def referral_move(request, uid):
                       current_session=referral.session)[0]
     if form.is_valid():
         try:
-            referral_services.move(referral, target, actor=actor, by=request.user, base_url=_base_url(request),
+            referral_services.move(referral, target, actor=actor, by=request.user, base_url=request_base_url(request),
                                    **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -319,7 +318,7 @@ def referral_renew(request, uid):
     if side == policies.PROVIDER and not policies.can_answer(request.membership, referral):
         raise PermissionDenied(referral_services.RENEW_DENIED)
     try:
-        referral_services.renew_link(referral, by=request.user, base_url=_base_url(request))
+        referral_services.renew_link(referral, by=request.user, base_url=request_base_url(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -381,7 +380,7 @@ def referral_answer(request, token):
     if form.is_valid():
         try:
             referral_services.move(referral, target, actor=workflows.PROVIDER, by=None, via_link=True,
-                                   base_url=_base_url(request), **form.service_kwargs())
+                                   base_url=request_base_url(request), **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -401,7 +400,7 @@ def referral_answer_renew(request, token):
         links.read_token(token)
     except links.LinkExpired as exc:
         try:
-            referral_services.request_renewal(exc.referral, base_url=_base_url(request))
+            referral_services.request_renewal(exc.referral, base_url=request_base_url(request))
         except ValidationError as error:
             return render(request, "catalogue/referrals/renewal_requested.html",
                           {"error": " ".join(error.messages), "css": CSS}, status=400)

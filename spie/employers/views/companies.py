@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_reads
 from spie.core.exports import export_format, export_response
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.core.text import fold_words
@@ -361,7 +362,7 @@ def company_account(request, uid):
                 invited = services.open_company_space(
                     company, membership=membership, email=data["email"], first_name=data["first_name"],
                     last_name=data["last_name"], job_title=data["job_title"],
-                    base_url=request.build_absolute_uri("/")[:-1])
+                    base_url=request_base_url(request))
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -522,7 +523,7 @@ def opening_status(request, uid):
         target = form.cleaned_data["status"]
         try:
             services.change_opening_status(opening, target, membership=membership, on=form.cleaned_data["on"],
-                                           base_url=request.build_absolute_uri("/").rstrip("/"))
+                                           base_url=request_base_url(request))
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

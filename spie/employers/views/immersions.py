@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_export
 from spie.core.exports import export_format, export_response
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
@@ -59,9 +60,6 @@ HEADER = [
     "Compétences observées", "Recruterait", "Bilan le",
 ]
 
-
-def _base_url(request):
-    return request.build_absolute_uri("/")[:-1]
 
 
 def _add_errors(form, exc):
@@ -118,7 +116,7 @@ def immersion_new(request, pk):
         if form.is_valid():
             try:
                 immersion = services.request_immersion(person, membership=request.membership, access=access,
-                                                       base_url=_base_url(request), **form.service_kwargs())
+                                                       base_url=request_base_url(request), **form.service_kwargs())
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -286,7 +284,8 @@ def _step(request, uid, step, form_class, action, success):
     if form.is_valid():
         kwargs = form.service_kwargs() if hasattr(form, "service_kwargs") else dict(form.cleaned_data)
         try:
-            action(immersion, membership=request.membership, access=access, base_url=_base_url(request), **kwargs)
+            action(immersion, membership=request.membership, access=access, base_url=request_base_url(request),
+                   **kwargs)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from spie.core.audit import log_access, log_export
 from spie.core.exports import export_format, export_response
+from spie.core.links import request_base_url
 from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
@@ -136,9 +137,6 @@ def _add_errors(form, exc):
 # --- Helpers --------------------------------------------------------------------------------------
 
 
-def _base_url(request):
-    return request.build_absolute_uri("/")[:-1]
-
 
 def _require_not_coordinator(membership):
     if policies.is_coordinator(membership):
@@ -225,7 +223,7 @@ def positioning_new(request, uid):
             try:
                 positioning = services.propose(
                     person, opening, by=request.user, membership=membership, consent=form.cleaned_data["consent"],
-                    message=form.cleaned_data["message"], positioning=demand, base_url=_base_url(request),
+                    message=form.cleaned_data["message"], positioning=demand, base_url=request_base_url(request),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -411,7 +409,7 @@ def positioning_answer(request, uid):
         target = form.cleaned_data["status"]
         try:
             services.answer(positioning, target, by=request.user, membership=request.membership,
-                            base_url=_base_url(request), **form.service_kwargs())
+                            base_url=request_base_url(request), **form.service_kwargs())
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -457,7 +455,7 @@ def _add_reason_errors(form, exc):
 def positioning_withdraw(request, uid):
     def withdraw(p, reason):
         services.withdraw(p, by=request.user, membership=request.membership, reason=reason,
-                          base_url=_base_url(request))
+                          base_url=request_base_url(request))
 
     return _sender_post(request, uid, withdraw, "La mise en relation est retirée ; l'entreprise en est informée.",
                         form_statuses=WITHDRAWABLE)
@@ -468,7 +466,7 @@ def positioning_withdraw(request, uid):
 def positioning_decline(request, uid):
     def decline(p, reason):
         services.decline_request(p, by=request.user, membership=request.membership, reason=reason,
-                                 base_url=_base_url(request))
+                                 base_url=request_base_url(request))
 
     return _sender_post(request, uid, decline, "La demande est déclinée ; l'entreprise sait seulement que la "
                                                "personne n'a pas donné suite.", form_statuses=(S.REQUESTED,))
@@ -481,7 +479,7 @@ def positioning_renew(request, uid):
     if side != policies.SENDER:
         raise PermissionDenied(SENDER_DENIED)
     try:
-        services.renew_link(positioning, by=request.user, base_url=_base_url(request))
+        services.renew_link(positioning, by=request.user, base_url=request_base_url(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -511,7 +509,7 @@ def positioning_request(request, uid):
         messages.error(request, "Ce profil n'est plus disponible.")
         return redirect("employers:candidates", uid=opening.uid)
     try:
-        positioning = services.request_positioning(opening, person, by=request.user, base_url=_base_url(request))
+        positioning = services.request_positioning(opening, person, by=request.user, base_url=request_base_url(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("employers:candidates", uid=opening.uid)
@@ -565,7 +563,7 @@ def positioning_link(request, token):
     if form.is_valid():
         target = form.cleaned_data["status"]
         try:
-            services.answer(positioning, target, by=None, via_link=True, base_url=_base_url(request),
+            services.answer(positioning, target, by=None, via_link=True, base_url=request_base_url(request),
                             **form.service_kwargs())
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -590,7 +588,7 @@ def positioning_link_renew(request, token):
         links.read_token(token)
     except links.LinkExpired as exc:
         try:
-            services.request_renewal(exc.positioning, base_url=_base_url(request))
+            services.request_renewal(exc.positioning, base_url=request_base_url(request))
         except ValidationError as error:
             return _link_problem(request, positioning=exc.positioning, error=" ".join(error.messages), status=400)
         return _link_problem(request, positioning=exc.positioning, renewal_asked=True, status=200)
