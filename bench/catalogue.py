@@ -28,13 +28,14 @@ Progress goes to stderr; the result is one line ``BENCH_RESULT {json}`` on stdou
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from common import log, percentile  # bench/ is on sys.path (scripts run as python bench/<name>.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,15 +47,6 @@ KEYWORDS = (
     "atelier", "permis", "CV", "numérique", "entretien d'embauche", "garde d'enfants", "mobilité", "formation",
     "immersion", "logement", "visite entreprise", "confiance", "français", "webinaire", "accompagnement",
 )
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 class BenchError(Exception):

@@ -27,12 +27,13 @@ Progress goes to stderr; the result is one line ``BENCH_RESULT {json}`` on stdou
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
 import time
 from pathlib import Path
+
+from common import log, percentile  # bench/ is on sys.path (scripts run as python bench/<name>.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,15 +42,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spie.settings")
 TERRITORY = "31"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 SAVE_SAMPLE = 2000
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 class BenchError(Exception):

@@ -15,13 +15,14 @@ d'orientation's queue) by the demo chargée d'orientation.
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from common import log, percentile  # bench/ is on sys.path (scripts run as python bench/<name>.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,15 +31,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spie.settings")
 OTHER_REFERENTS = 4  # besides the demo référente
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 MIN_REQUESTS = 50  # timed requests kept on a page that overruns --page-budget (keeps the 20-minute budget)
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 class BenchError(Exception):
