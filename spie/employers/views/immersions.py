@@ -36,13 +36,13 @@ from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
 from spie.people import policies as people_policies
-from spie.people import selectors as people_selectors
 from spie.people.models import FollowUpMembership, Person
 
 from .. import policies
 from ..forms_immersions import AgreementForm, AssessmentForm, CancelForm, ImmersionFilterForm, ImmersionRequestForm
 from ..models import Immersion, ImmersionOffer, ImmersionStatus
 from ..services import immersions as services
+from .common import person_and_access
 
 CSS = "employers/companies.css"
 PAGE_SIZE = 25
@@ -50,7 +50,6 @@ S = ImmersionStatus
 DENIED = "Vous n'avez pas accès à cette immersion."
 LIST_DENIED = ("Les immersions sont suivies par les professionnels qui les demandent et par les entreprises qui les "
                "accueillent ; les coordinateurs consultent les chiffres du bilan.")
-COMPANY_DENIED = "Les entreprises voient des profils anonymes, jamais le dossier d'une personne."
 COORDINATOR_DENIED = "Les coordinateurs consultent des données agrégées, pas les immersions nominatives."
 NO_COMPANY = "Votre espace n'est rattaché à aucune entreprise."
 
@@ -78,19 +77,8 @@ def full_name(person):
 
 
 def _person_and_access(request, pk):
-    membership = request.membership
-    if policies.is_company_user(membership):
-        raise PermissionDenied(COMPANY_DENIED)
-    if policies.is_coordinator(membership):
-        raise PermissionDenied(COORDINATOR_DENIED)
-    person = people_selectors.person_for_record(pk)
-    if person is None:
-        raise Http404
-    access = people_policies.access_for(request.user, membership, person, followups=person.active_followups,
-                                        consents=person.all_consents)
-    if not policies.can_position(membership, access):
-        raise PermissionDenied(services.REQUEST_DENIED)
-    return person, access
+    return person_and_access(request, pk, allowed=policies.can_position, denied=services.REQUEST_DENIED,
+                             coordinator_denied=COORDINATOR_DENIED)
 
 
 def _offer_from_query(request, person):

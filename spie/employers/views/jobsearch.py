@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +21,6 @@ from spie.core.models import AccessLog
 from spie.core.policies import view_policy
 from spie.pathways.notifications import short_name
 from spie.people import policies as people_policies
-from spie.people import selectors as people_selectors
 from spie.people.models import Person
 
 from .. import anonymous, matching_adapter, policies
@@ -43,35 +41,19 @@ from ..models import (
 )
 from ..services import matching as matching_services
 from ..services import profiles as profile_services
+from .common import person_and_access
 
 CSS = "employers/jobsearch.css"
 PAGE_SIZE = 20
 DENIED = "Vous n'avez pas accès à la recherche d'emploi de cette personne."
 COORDINATOR_DENIED = "Les coordinateurs consultent des données agrégées, pas les recherches nominatives."
-COMPANY_DENIED = "Les entreprises voient des profils anonymes, jamais le dossier d'une personne."
 CANDIDATES_DENIED = "Vous n'avez pas accès aux candidats de cette offre."
 RECENT = 20
 
 
-def safe_reverse(name, **kwargs):
-    return reverse(name, kwargs=kwargs or None)
-
-
 def _person_and_access(request, pk):
-    membership = request.membership
-    if policies.is_company_user(membership):
-        raise PermissionDenied(COMPANY_DENIED)
-    if policies.is_coordinator(membership):
-        raise PermissionDenied(COORDINATOR_DENIED)
-    person = people_selectors.person_for_record(pk)
-    if person is None:
-        raise Http404
-    access = people_policies.access_for(
-        request.user, membership, person, followups=person.active_followups, consents=person.all_consents
-    )
-    if not access.can_open_record:
-        raise PermissionDenied(DENIED)
-    return person, access
+    return person_and_access(request, pk, allowed=lambda _membership, access: access.can_open_record,
+                             denied=DENIED, coordinator_denied=COORDINATOR_DENIED)
 
 
 def _profile_of(person):
@@ -118,15 +100,15 @@ def _decorate(proposal, person):
     proposal.target = target
     proposal.score_pct = round(proposal.score * 100)
     if proposal.opening_id:
-        proposal.positioning_url = safe_reverse("employers:positioning_new", uid=proposal.opening.uid)
+        proposal.positioning_url = reverse("employers:positioning_new", args=[proposal.opening.uid])
         if proposal.positioning_url:
             proposal.positioning_url += f"?personne={person.pk}"
-        proposal.detail_url = safe_reverse("employers:opening_detail", uid=proposal.opening.uid)
+        proposal.detail_url = reverse("employers:opening_detail", args=[proposal.opening.uid])
     else:
-        proposal.immersion_url = safe_reverse("employers:immersion_new", pk=person.pk)
+        proposal.immersion_url = reverse("employers:immersion_new", args=[person.pk])
         if proposal.immersion_url:
             proposal.immersion_url += f"?offre={proposal.immersion_offer.uid}"
-        proposal.detail_url = safe_reverse("employers:immersion_offer_detail", uid=proposal.immersion_offer.uid)
+        proposal.detail_url = reverse("employers:immersion_offer_detail", args=[proposal.immersion_offer.uid])
     return proposal
 
 
@@ -303,14 +285,14 @@ def candidates(request, uid):
         row["person"] = persons.get(row["person_id"])
         row["name"] = short_name(row["person"]) if row["person"] else ""
         row["score_pct"] = round(row["score"] * 100)
-        row["positioning_url"] = safe_reverse("employers:positioning_new", uid=opening.uid)
+        row["positioning_url"] = reverse("employers:positioning_new", args=[opening.uid])
     rows = [r for r in rows if r["person"] is not None]
     _log_many(request, [r["person_id"] for r in rows], f"candidats de l'offre « {opening.title} »")
     return render(request, "employers/candidates/named.html", {
         "opening": opening, "eligible": [r for r in rows if r["kind"] == ProposalKind.ELIGIBLE],
         "blocked": [r for r in rows if r["kind"] == ProposalKind.BLOCKED], "css": CSS,
         "title": f"Candidats pour « {opening.title} »",
-        "opening_url": safe_reverse("employers:opening_detail", uid=opening.uid),
+        "opening_url": reverse("employers:opening_detail", args=[opening.uid]),
     })
 
 
@@ -349,7 +331,7 @@ def _anonymous_candidates(request, opening):
         .select_related("commune", "person__commune")
         .prefetch_related(Prefetch("targets", queryset=TargetJob.objects.select_related("rome")))
     }
-    request_url = safe_reverse("employers:positioning_request", uid=opening.uid)
+    request_url = reverse("employers:positioning_request", args=[opening.uid])
     cards, shown = [], []
     for row in rows:
         profile = profiles.get(row["person_id"])
@@ -365,7 +347,7 @@ def _anonymous_candidates(request, opening):
     return render(request, "employers/candidates/anonymous.html", {
         "opening": opening, "cards": cards, "request_url": request_url, "css": CSS,
         "title": f"Profils pour « {opening.title} »",
-        "opening_url": safe_reverse("employers:opening_detail", uid=opening.uid),
+        "opening_url": reverse("employers:opening_detail", args=[opening.uid]),
     })
 
 
